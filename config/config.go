@@ -1,0 +1,138 @@
+package config
+
+import "time"
+
+// Config is seatsync's complete configuration. Each field's mapstructure tag
+// is the last segment of its key in SPEC §10.
+type Config struct {
+	// Env is "dev" or "production".
+	Env string `mapstructure:"env"`
+	// Listen is the HTTP listen address, such as ":8080".
+	Listen string `mapstructure:"listen"`
+
+	Database Database `mapstructure:"database"`
+	Webhooks Webhooks `mapstructure:"webhooks"`
+	WorkOS   WorkOS   `mapstructure:"workos"`
+	Auth     Auth     `mapstructure:"auth"`
+	Seats    Seats    `mapstructure:"seats"`
+	SAML     SAML     `mapstructure:"saml"`
+	Log      Log      `mapstructure:"log"`
+	Applier  Applier  `mapstructure:"applier"`
+	HTTP     HTTP     `mapstructure:"http"`
+}
+
+// Database holds the database.* keys.
+type Database struct {
+	// Driver is "sqlite" or "postgres".
+	Driver string `mapstructure:"driver"`
+	// Path is the SQLite file, used when Driver is "sqlite".
+	Path string `mapstructure:"path"`
+	// URL is the Postgres connection string, used when Driver is "postgres".
+	// It may hold a password and is redacted when logged.
+	URL string `mapstructure:"url"`
+	// AutoMigrate applies pending migrations at start-up.
+	AutoMigrate bool `mapstructure:"auto_migrate"`
+	// ForceSQLite allows SQLite when Env is "production".
+	ForceSQLite bool `mapstructure:"force_sqlite"`
+	// MaxOpenConns caps the connection pool.
+	MaxOpenConns int `mapstructure:"max_open_conns"`
+}
+
+// Webhooks holds the webhooks.* keys.
+type Webhooks struct {
+	// Secrets are the WorkOS webhook signing secrets; any one may match,
+	// which allows rotation. Redacted when logged.
+	Secrets []string `mapstructure:"secrets"`
+	// Tolerance is the allowed clock difference of the signature timestamp.
+	Tolerance time.Duration `mapstructure:"tolerance"`
+	// MaxBody is the largest accepted request body, in bytes.
+	MaxBody int64 `mapstructure:"max_body"`
+}
+
+// WorkOS holds the workos.* keys.
+type WorkOS struct {
+	// APIKey is the WorkOS API key. Redacted when logged.
+	APIKey string `mapstructure:"api_key"`
+	// Endpoint is the WorkOS API base URL.
+	Endpoint string `mapstructure:"endpoint"`
+	// PortalReturnURL is the billing page URL; "{plan_id}" is replaced.
+	PortalReturnURL string `mapstructure:"portal_return_url"`
+	// PortalSuccessURL is where WorkOS sends the admin after setup;
+	// "{plan_id}" is replaced.
+	PortalSuccessURL string `mapstructure:"portal_success_url"`
+	// EventsPollInterval is the Events API poller interval; 0 turns it off.
+	EventsPollInterval time.Duration `mapstructure:"events_poll_interval"`
+	// ReconcileInterval is the scheduled reconciliation interval; 0 turns it off.
+	ReconcileInterval time.Duration `mapstructure:"reconcile_interval"`
+}
+
+// Auth holds the auth.* keys for admin and service tokens.
+type Auth struct {
+	// JWTSecret is the HS256 secret. Redacted when logged.
+	JWTSecret string `mapstructure:"jwt_secret"`
+	// JWKSURL serves RS256 keys, instead of or beside JWTSecret.
+	JWKSURL string `mapstructure:"jwks_url"`
+	// Issuer is checked against the token's iss claim when set.
+	Issuer string `mapstructure:"issuer"`
+	// Audience is checked against the token's aud claim when set.
+	Audience string `mapstructure:"audience"`
+}
+
+// Seats holds the seats.* keys (SPEC §3).
+type Seats struct {
+	// TestModeLimit is L, the seat limit of a plan in test mode.
+	TestModeLimit int `mapstructure:"test_mode_limit"`
+	// CutoverGrace is the delay before the cutover downgrade.
+	CutoverGrace time.Duration `mapstructure:"cutover_grace"`
+	// OnDirectoryDeleted is "keep" or "free".
+	OnDirectoryDeleted string `mapstructure:"on_directory_deleted"`
+}
+
+// SAML holds the saml.* keys.
+type SAML struct {
+	// LoginURL is where /sso/login_redirect sends people.
+	LoginURL string `mapstructure:"login_url"`
+}
+
+// Log holds the log.* keys.
+type Log struct {
+	// Level is "debug", "info", "warn" or "error".
+	Level string `mapstructure:"level"`
+	// Format is "text", "json" or "" for the environment's default; see
+	// [Config.LogFormat].
+	Format string `mapstructure:"format"`
+}
+
+// Applier holds the applier.* keys.
+type Applier struct {
+	// Workers is the number of concurrent appliers per replica.
+	Workers int `mapstructure:"workers"`
+	// MaxAttempts is how often an event is tried before it is parked.
+	MaxAttempts int `mapstructure:"max_attempts"`
+	// UnmatchedAfter is how long an event for an unknown directory waits
+	// before it is marked unmatched.
+	UnmatchedAfter time.Duration `mapstructure:"unmatched_after"`
+	// Lease is how long a claimed event stays reserved for one replica.
+	Lease time.Duration `mapstructure:"lease"`
+}
+
+// HTTP holds the http.* keys.
+type HTTP struct {
+	// RequestTimeout bounds the handling of one request.
+	RequestTimeout time.Duration `mapstructure:"request_timeout"`
+	// ShutdownTimeout bounds the drain of in-flight work on SIGTERM.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// LogFormat returns the log format to use: Log.Format when set, otherwise
+// "json" in production and "text" elsewhere.
+func (c *Config) LogFormat() string {
+	switch {
+	case c.Log.Format != "":
+		return c.Log.Format
+	case c.Env == EnvProduction:
+		return "json"
+	default:
+		return "text"
+	}
+}

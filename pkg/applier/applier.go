@@ -1,0 +1,206 @@
+// Package applier claims pending inbox events and applies them: a store
+// transaction around the seat rules of package membership.
+package applier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/store"
+)
+
+// Options tunes an Applier.
+type Options struct {
+	Rules          store.Rules
+	Workers        int
+	MaxAttempts    int           // failures before an event is parked as failed
+	UnmatchedAfter time.Duration // how long an event waits for its plan before it is unmatched
+	Poll           time.Duration // idle wait between inbox polls
+	Now            func() time.Time
+	Log            *slog.Logger
+	// BeforeDowngrade runs before a scheduled cutover downgrade (reconciliation hook).
+	BeforeDowngrade func(ctx context.Context, planID string) error
+}
+
+// Applier applies inbox events.
+type Applier struct {
+	st   *store.Store
+	opts Options
+	kick chan struct{}
+}
+
+// New returns an Applier over st.
+func New(st *store.Store, opts Options) *Applier {
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	if opts.MaxAttempts < 1 {
+		opts.MaxAttempts = 10
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if st.Dialect() == "sqlite" {
+		opts.Workers = 1 // one writer: more workers would only queue on the connection
+	}
+	return &Applier{st: st, opts: opts, kick: make(chan struct{}, 1)}
+}
+
+// Kick wakes an idle worker: an event was just stored.
+func (a *Applier) Kick() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run applies events until ctx ends, then lets in-flight transactions finish.
+func (a *Applier) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range a.opts.Workers {
+		wg.Go(func() { a.work(ctx) })
+	}
+	wg.Go(func() { a.schedule(ctx) })
+	wg.Wait()
+}
+
+func (a *Applier) work(ctx context.Context) {
+	backoff := a.opts.Poll
+	for ctx.Err() == nil {
+		// Finish the claimed event even when shutdown starts mid-transaction.
+		did, err := a.ApplyNext(context.WithoutCancel(ctx))
+		switch {
+		case err != nil:
+			a.opts.Log.Warn("applier: inbox unavailable", "err", err)
+			backoff = min(backoff*2, 10*time.Second)
+		case did:
+			backoff = a.opts.Poll
+			continue
+		default:
+			backoff = a.opts.Poll
+		}
+		select {
+		case <-ctx.Done():
+		case <-a.kick:
+		case <-time.After(jitter(backoff)):
+		}
+	}
+}
+
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
+
+// Drain applies events until none is due; tests and `seatsync` commands use it.
+func (a *Applier) Drain(ctx context.Context) error {
+	for {
+		did, err := a.ApplyNext(ctx)
+		if err != nil || !did {
+			return err
+		}
+	}
+}
+
+// errWaiting means the event cannot be linked to a plan yet (SPEC §4.1).
+type errWaiting struct{ reason string }
+
+func (e *errWaiting) Error() string { return e.reason }
+
+// result is what applying one event decided.
+type result struct {
+	outcome membership.Outcome
+	reason  string
+	planID  string
+	dirID   string
+}
+
+// ApplyNext claims one due event and applies it in one transaction. It
+// reports whether an event was claimed. A handler error rolls back the
+// handler's savepoint only; the failure is counted in the same transaction.
+func (a *Applier) ApplyNext(ctx context.Context) (bool, error) {
+	claimed := false
+	err := a.st.Tx(ctx, func(tx *store.Store) error {
+		// Inbox scheduling runs on the wall clock, like received_at; the rules'
+		// clock (opts.Now) stamps what the event changes.
+		wall := time.Now().UTC()
+		ev, err := tx.ClaimPending(ctx, wall)
+		if err != nil || ev == nil {
+			return err
+		}
+		claimed = true
+		now := a.opts.Now().UTC()
+		var res result
+		herr := tx.Tx(ctx, func(tx *store.Store) error {
+			var err error
+			res, err = a.handle(ctx, tx, ev, now)
+			return err
+		})
+		if herr == nil {
+			a.opts.Log.Debug("event applied", "event_id", ev.EventID, "event_type", ev.EventType,
+				"outcome", res.outcome, "plan_id", res.planID, "directory_id", res.dirID)
+			return tx.Finish(ctx, ev.ID, res.outcome, res.reason, res.planID, res.dirID, wall)
+		}
+		if store.IsUnavailable(herr) {
+			return herr // nothing to record: the database itself is gone
+		}
+		return a.failed(ctx, tx, ev, herr, wall)
+	})
+	return claimed, err
+}
+
+func (a *Applier) failed(ctx context.Context, tx *store.Store, ev *store.InboxRow, herr error, now time.Time) error {
+	attempts := ev.Attempts + 1
+	var w *errWaiting
+	if errors.As(herr, &w) {
+		if now.Sub(ev.ReceivedAt) >= a.opts.UnmatchedAfter {
+			a.opts.Log.Info("event unmatched", "event_id", ev.EventID, "event_type", ev.EventType)
+			return tx.Park(ctx, ev.ID, membership.OutcomeUnmatched, attempts, w.reason, "", now)
+		}
+		return tx.Postpone(ctx, ev.ID, attempts, now.Add(retryDelay(attempts, time.Minute)), w.reason, "")
+	}
+	if membership.ErrorKind(herr) == membership.Invalid || attempts >= a.opts.MaxAttempts {
+		// A payload that cannot be decoded will not decode next time either.
+		a.opts.Log.Error("event failed", "event_id", ev.EventID, "event_type", ev.EventType, "err", herr)
+		return tx.Park(ctx, ev.ID, membership.OutcomeFailed, attempts, "failed", herr.Error(), now)
+	}
+	a.opts.Log.Warn("event will be retried", "event_id", ev.EventID, "event_type", ev.EventType, "attempt", attempts, "err", herr)
+	return tx.Postpone(ctx, ev.ID, attempts, now.Add(retryDelay(attempts, 5*time.Minute)), "retrying", herr.Error())
+}
+
+// retryDelay grows exponentially from one second up to ceiling.
+func retryDelay(attempts int, ceiling time.Duration) time.Duration {
+	d := time.Second << min(attempts, 20)
+	return min(d, ceiling)
+}
+
+func (a *Applier) handle(ctx context.Context, tx *store.Store, ev *store.InboxRow, now time.Time) (result, error) {
+	var env envelope
+	if err := decode(ev.Payload, &env, "envelope"); err != nil {
+		return result{}, err
+	}
+	switch ev.EventType {
+	case "dsync.user.created", "dsync.user.updated", "dsync.user.deleted":
+		return a.applyUserEvent(ctx, tx, env, now)
+	case "dsync.activated", "dsync.deactivated", "dsync.deleted":
+		return a.applyDirectoryEvent(ctx, tx, env, now)
+	case "dsync.group.created", "dsync.group.updated", "dsync.group.deleted":
+		return a.applyGroupEvent(ctx, tx, env, now)
+	case "dsync.group.user_added", "dsync.group.user_removed":
+		return a.applyMembershipEvent(ctx, tx, env, now)
+	}
+	return result{outcome: membership.OutcomeIgnored, reason: "event type not handled"}, nil
+}
+
+func waiting(orgID string) error {
+	return &errWaiting{reason: fmt.Sprintf("waiting for a plan linked to WorkOS organization %s", orgID)}
+}

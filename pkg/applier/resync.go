@@ -1,0 +1,80 @@
+package applier
+
+import (
+	"context"
+	"time"
+
+	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/store"
+)
+
+// resync re-decides every user of the plan's live directories after something
+// that changes A for many of them at once (reactivation, new domains, plan
+// scoping or limit), then checks the cutover against the current limit.
+func (a *Applier) resync(ctx context.Context, tx *store.Store, planID, eventID string, now time.Time) error {
+	dirs, err := tx.PlanDirectories(ctx, planID)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if d.State == string(membership.DirectoryDeleted) {
+			continue
+		}
+		after := ""
+		for {
+			users, err := tx.DirectoryUsers(ctx, d.ID, after, 500)
+			if err != nil || len(users) == 0 {
+				if err != nil {
+					return err
+				}
+				break
+			}
+			for _, u := range users {
+				if _, err := a.applyUser(ctx, tx, u, eventID, now, true); err != nil {
+					return err
+				}
+			}
+			after = users[len(users)-1].ID
+		}
+	}
+	plan, err := tx.Plan(ctx, planID)
+	if err != nil {
+		return err
+	}
+	links, err := tx.OrganizationLinks(ctx, plan.OrganizationID)
+	if err != nil {
+		return err
+	}
+	p := plan.Domain(a.opts.Rules)
+	p.Frozen = links[planID].Frozen()
+	p, cut := membership.CheckCutover(p, links[planID].Added, now)
+	if !cut {
+		return nil
+	}
+	if err := tx.SavePlanState(ctx, p); err != nil {
+		return err
+	}
+	if err := tx.AddAudit(ctx, membership.AuditEntry{PlanID: planID, At: now, Actor: "system", Action: membership.ActionCutover,
+		EventID: eventID, Reason: "more users added by the directory than the test-mode limit"}); err != nil {
+		return err
+	}
+	if p.DowngradedAt != nil {
+		_, err = tx.Downgrade(ctx, planID, now, eventID, downgradeReason)
+	}
+	return err
+}
+
+// Resync re-decides a plan's seats in one transaction; the admin API calls it
+// after a plan's limit or scoping groups changed.
+func (a *Applier) Resync(ctx context.Context, planID string) error {
+	return a.st.Tx(ctx, func(tx *store.Store) error {
+		plan, err := tx.Plan(ctx, planID)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockOrganization(ctx, plan.OrganizationID); err != nil {
+			return err
+		}
+		return a.resync(ctx, tx, planID, "", a.opts.Now().UTC())
+	})
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/seatsync/seatsync/pkg/membership"
+)
+
+// InboxRow is an inbox event as stored.
+type InboxRow struct {
+	ID             int64 `gorm:"primaryKey"`
+	EventID        string
+	EventType      string
+	Source         string
+	Payload        []byte
+	EventCreatedAt *time.Time
+	ReceivedAt     time.Time
+	Status         string
+	Reason         string
+	Attempts       int
+	NextAttemptAt  time.Time
+	LastError      string
+	DirectoryID    string
+	PlanID         string
+	ProcessedAt    *time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (InboxRow) TableName() string { return "inbox_events" }
+
+// PutInbox stores ev unless an event with its id is already there. Unknown
+// event types are stored as ignored, so they are acknowledged and never retried.
+func (s *Store) PutInbox(ctx context.Context, ev membership.InboxEvent) (duplicate bool, err error) {
+	now := time.Now().UTC()
+	row := InboxRow{
+		EventID: ev.EventID, EventType: ev.Type, Source: string(ev.Source), Payload: ev.Payload,
+		ReceivedAt: now, NextAttemptAt: now, Status: string(membership.OutcomePending),
+	}
+	if !ev.CreatedAt.IsZero() {
+		t := ev.CreatedAt.UTC()
+		row.EventCreatedAt = &t
+	}
+	if !membership.IsKnownEventType(ev.Type) {
+		row.Status, row.Reason, row.ProcessedAt = string(membership.OutcomeIgnored), "event type not handled", &now
+	}
+	res := s.q(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "event_id"}}, DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return false, fmt.Errorf("put inbox event %s: %w", ev.EventID, translate(res.Error))
+	}
+	return res.RowsAffected == 0, nil
+}
+
+// ClaimPending locks the oldest due pending event for the calling transaction
+// (FOR UPDATE SKIP LOCKED on Postgres, so appliers on several replicas never take
+// the same event and never wait on each other). It returns nil when none is due.
+func (s *Store) ClaimPending(ctx context.Context, now time.Time) (*InboxRow, error) {
+	var rows []InboxRow
+	q := "SELECT * FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1"
+	if s.dialect == "postgres" {
+		q += " FOR UPDATE SKIP LOCKED"
+	}
+	if err := s.q(ctx).Raw(q, now.UTC()).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("claim inbox event: %w", translate(err))
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
+}
+
+// Finish records an event's final outcome.
+func (s *Store) Finish(ctx context.Context, id int64, o membership.Outcome, reason, planID, dirID string, now time.Time) error {
+	err := s.q(ctx).Model(&InboxRow{}).Where("id = ?", id).Updates(map[string]any{
+		"status": string(o), "reason": reason, "plan_id": planID, "directory_id": dirID,
+		"processed_at": now.UTC(), "last_error": "",
+	}).Error
+	if err != nil {
+		return fmt.Errorf("finish inbox event %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+// Postpone keeps an event pending until next, counting the attempt and its error.
+func (s *Store) Postpone(ctx context.Context, id int64, attempts int, next time.Time, reason, lastErr string) error {
+	err := s.q(ctx).Model(&InboxRow{}).Where("id = ?", id).Updates(map[string]any{
+		"attempts": attempts, "next_attempt_at": next.UTC(), "reason": reason, "last_error": lastErr,
+	}).Error
+	if err != nil {
+		return fmt.Errorf("postpone inbox event %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+// Park ends an event as failed or unmatched after its retry bound.
+func (s *Store) Park(ctx context.Context, id int64, o membership.Outcome, attempts int, reason, lastErr string, now time.Time) error {
+	err := s.q(ctx).Model(&InboxRow{}).Where("id = ?", id).Updates(map[string]any{
+		"status": string(o), "attempts": attempts, "reason": reason, "last_error": lastErr, "processed_at": now.UTC(),
+	}).Error
+	if err != nil {
+		return fmt.Errorf("park inbox event %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+// WakeWaiting makes events that wait for a plan or directory due now, and
+// gives unmatched ones another chance: a plan just got linked.
+func (s *Store) WakeWaiting(ctx context.Context, now time.Time) error {
+	err := s.q(ctx).Exec(`UPDATE inbox_events SET status = 'pending', next_attempt_at = ?, processed_at = NULL
+		WHERE status IN ('pending', 'unmatched') AND reason LIKE 'waiting%'`, now.UTC()).Error
+	if err != nil {
+		return fmt.Errorf("wake waiting events: %w", translate(err))
+	}
+	return nil
+}
+
+// InboxEvent returns the stored event with the given WorkOS event id.
+func (s *Store) InboxEvent(ctx context.Context, eventID string) (*InboxRow, error) {
+	var r InboxRow
+	if err := s.q(ctx).Where("event_id = ?", eventID).Take(&r).Error; err != nil {
+		return nil, fmt.Errorf("get inbox event %s: %w", eventID, translate(err))
+	}
+	return &r, nil
+}
+
+// InboxCounts returns how many events are in each status.
+func (s *Store) InboxCounts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	if err := s.q(ctx).Raw("SELECT status, COUNT(*) AS n FROM inbox_events GROUP BY status").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count inbox events: %w", translate(err))
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}

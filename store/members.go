@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/seatsync/seatsync/pkg/membership"
+)
+
+// MemberRow is a member as stored.
+type MemberRow struct {
+	ID              int64 `gorm:"primaryKey"`
+	OrganizationID  string
+	Email           string
+	Name            string
+	PlanID          *string
+	Source          string
+	ManualPlanID    *string
+	DirectoryUserID *string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (MemberRow) TableName() string { return "members" }
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func ptr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Domain converts r to a membership.Member.
+func (r MemberRow) Domain() membership.Member {
+	return membership.Member{Email: r.Email, Name: r.Name, PlanID: str(r.PlanID), Source: membership.SeatSource(r.Source),
+		ManualPlanID: str(r.ManualPlanID), DirectoryUserID: str(r.DirectoryUserID)}
+}
+
+// Members returns the organization's members with the given emails, by email.
+func (s *Store) Members(ctx context.Context, orgID string, emails []string) (map[string]membership.Member, error) {
+	var rows []MemberRow
+	if err := s.q(ctx).Where("organization_id = ? AND email IN ?", orgID, emails).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load members: %w", translate(err))
+	}
+	out := make(map[string]membership.Member, len(rows))
+	for _, r := range rows {
+		out[r.Email] = r.Domain()
+	}
+	return out, nil
+}
+
+// SaveMember creates or updates the member with m's email.
+func (s *Store) SaveMember(ctx context.Context, orgID string, m membership.Member) error {
+	now := time.Now().UTC()
+	res := s.q(ctx).Model(&MemberRow{}).Where("organization_id = ? AND email = ?", orgID, m.Email).Updates(map[string]any{
+		"name": m.Name, "plan_id": ptr(m.PlanID), "source": string(m.Source), "manual_plan_id": ptr(m.ManualPlanID),
+		"directory_user_id": ptr(m.DirectoryUserID), "updated_at": now,
+	})
+	if res.Error != nil {
+		return fmt.Errorf("save member: %w", translate(res.Error))
+	}
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	row := MemberRow{OrganizationID: orgID, Email: m.Email, Name: m.Name, PlanID: ptr(m.PlanID), Source: string(m.Source),
+		ManualPlanID: ptr(m.ManualPlanID), DirectoryUserID: ptr(m.DirectoryUserID), CreatedAt: now, UpdatedAt: now}
+	if err := s.q(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("create member: %w", translate(err))
+	}
+	return nil
+}
+
+// MemberPage is one page of a plan's members.
+type MemberPage struct {
+	Members []MemberRow
+	After   string // cursor for the next page; "" at the end
+}
+
+// PlanMembers lists a plan's members by email: its paid seats (tier "paid"), the
+// organization's free members (tier "free"), or both (tier ""), after the cursor
+// email. The indexes members_plan and members_free serve each tier.
+func (s *Store) PlanMembers(ctx context.Context, planID, orgID, tier, after string, limit int) (MemberPage, error) {
+	q := s.q(ctx).Model(&MemberRow{}).Where("email > ?", after).Order("email").Limit(limit + 1)
+	switch tier {
+	case "paid":
+		q = q.Where("plan_id = ?", planID)
+	case "free":
+		q = q.Where("organization_id = ? AND plan_id IS NULL", orgID)
+	default:
+		q = q.Where("organization_id = ? AND (plan_id = ? OR plan_id IS NULL)", orgID, planID)
+	}
+	var rows []MemberRow
+	if err := q.Find(&rows).Error; err != nil {
+		return MemberPage{}, fmt.Errorf("list members: %w", translate(err))
+	}
+	var page MemberPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.After = rows[limit-1].Email
+	}
+	page.Members = rows
+	return page, nil
+}
+
+// SeatCounts returns the paid seats of a plan and the free members of its organization.
+func (s *Store) SeatCounts(ctx context.Context, planID, orgID string) (paid, free int64, err error) {
+	if err = s.q(ctx).Model(&MemberRow{}).Where("plan_id = ?", planID).Count(&paid).Error; err != nil {
+		return 0, 0, fmt.Errorf("count paid seats: %w", translate(err))
+	}
+	if err = s.q(ctx).Model(&MemberRow{}).Where("organization_id = ? AND plan_id IS NULL", orgID).Count(&free).Error; err != nil {
+		return 0, 0, fmt.Errorf("count free members: %w", translate(err))
+	}
+	return paid, free, nil
+}
