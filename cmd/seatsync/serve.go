@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/spf13/cobra"
+
+	"github.com/seatsync/seatsync/config"
+	"github.com/seatsync/seatsync/pkg/applier"
+	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/pkg/server"
+	"github.com/seatsync/seatsync/store"
+	"github.com/seatsync/seatsync/webhooks"
+)
+
+func serveCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Receive WorkOS webhooks, apply them, serve the admin API",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := e.loadConfig()
+			if err != nil {
+				return err
+			}
+			return serve(c.Context(), cfg, newLogger(cfg, e.stderr), nil)
+		},
+	}
+}
+
+// instance is one seatsync service: the store, the applier and the HTTP handler.
+type instance struct {
+	store   *store.Store
+	applier *applier.Applier
+	echo    *echo.Echo
+}
+
+// newService wires the components from cfg; ctx bounds background helpers (JWKS refresh).
+func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*instance, error) {
+	st, err := openStore(ctx, cfg, log, cfg.Database.AutoMigrate)
+	if err != nil {
+		return nil, err
+	}
+	app := applier.New(st, applier.Options{Rules: rules(cfg), Workers: cfg.Applier.Workers, MaxAttempts: cfg.Applier.MaxAttempts,
+		UnmatchedAfter: cfg.Applier.UnmatchedAfter, Log: log})
+	var wh *webhooks.Handler
+	if len(cfg.Webhooks.Secrets) > 0 {
+		v, err := webhooks.NewVerifier(cfg.Webhooks.Secrets, cfg.Webhooks.Tolerance, time.Now)
+		if err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("webhooks.secrets: %w", err)
+		}
+		wh = webhooks.NewHandler(v, kickingInbox{st, app}, cfg.Webhooks.MaxBody, log)
+	} else {
+		log.Warn("webhooks.secrets is empty: POST /webhooks/workos answers 503 until a secret is configured")
+	}
+	var av *auth.Verifier
+	if cfg.Auth.JWTSecret != "" || cfg.Auth.JWKSURL != "" {
+		av, err = auth.NewVerifier(ctx, auth.Options{HS256Secret: cfg.Auth.JWTSecret, JWKSURL: cfg.Auth.JWKSURL,
+			Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Logger: log})
+		if err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+	} else {
+		log.Warn("neither auth.jwt_secret nor auth.jwks_url is set: the admin API answers 503")
+	}
+	e := server.New(server.Deps{Store: st, Applier: app, Webhooks: wh, Auth: av, Rules: rules(cfg),
+		RequestTimeout: cfg.HTTP.RequestTimeout, Log: log})
+	return &instance{store: st, applier: app, echo: e}, nil
+}
+
+// kickingInbox wakes the local applier after each stored event, so events are
+// applied within milliseconds instead of at the next poll.
+type kickingInbox struct {
+	st  *store.Store
+	app *applier.Applier
+}
+
+func (k kickingInbox) PutInbox(ctx context.Context, ev membership.InboxEvent) (bool, error) {
+	dup, err := k.st.PutInbox(ctx, ev)
+	if err == nil && !dup {
+		k.app.Kick()
+	}
+	return dup, err
+}
+
+// serve runs until ctx ends, then drains: in-flight requests finish, the
+// appliers finish their transactions, all within http.shutdown_timeout.
+// ready, when not nil, receives the listening address.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
+	svc, err := newService(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.store.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: svc.echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: cfg.HTTP.RequestTimeout + 5*time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { svc.applier.Run(appCtx) })
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("seatsync serving", "addr", ln.Addr().String(), "database", cfg.Database.Driver, "version", version)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		log.Warn("shutdown", "err", serr)
+	}
+	stopApp()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

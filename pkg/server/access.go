@@ -1,0 +1,85 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/pkg/membership"
+)
+
+const principalKey = "seatsync.principal"
+
+// serviceOnly admits tokens with scope service (the billing system).
+func serviceOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, ok := auth.PrincipalFrom(c)
+		if !ok || !p.Service {
+			return membership.Errorf(membership.Forbidden, "forbidden", "this operation needs a service token")
+		}
+		return next(c)
+	}
+}
+
+// planAccess admits the service and the plan's admins. Anyone else gets the
+// same 404 as for a plan that does not exist, so plan ids don't leak.
+func (s *Server) planAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, _ := auth.PrincipalFrom(c)
+		id := c.Param("plan_id")
+		notFound := membership.Errorf(membership.NotFound, "plan_not_found", "plan not found")
+		if !membership.ValidID(id) {
+			return notFound
+		}
+		if _, err := s.Store.Plan(c.Request().Context(), id); err != nil {
+			if membership.ErrorKind(err) == membership.NotFound {
+				return notFound
+			}
+			return err
+		}
+		if !p.Service {
+			ok, err := s.Store.IsPlanAdmin(c.Request().Context(), id, p.Email)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return notFound
+			}
+		}
+		c.Set(principalKey, p)
+		return next(c)
+	}
+}
+
+// actor names who made a change, for the audit log.
+func actor(c echo.Context) string {
+	p, _ := auth.PrincipalFrom(c)
+	if p.Service {
+		return "service"
+	}
+	return "admin:" + p.Email
+}
+
+const maxAPIBody = 64 << 10
+
+// bindJSON decodes a JSON request body strictly: one object, known fields only.
+func bindJSON(c echo.Context, v any) error {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody)
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return membership.Errorf(membership.TooLarge, "body_too_large", "request body over %d bytes", maxAPIBody)
+		}
+		return membership.Errorf(membership.Invalid, "invalid_json", "request body: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return membership.Errorf(membership.Invalid, "invalid_json", "request body: one JSON object expected")
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+// Package server is seatsync's HTTP interface: the WorkOS webhook, the admin
+// API, health endpoints. routes.go lists every route; errors.go alone picks
+// HTTP statuses.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/seatsync/seatsync/pkg/applier"
+	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/store"
+	"github.com/seatsync/seatsync/webhooks"
+)
+
+// Deps are what the server is built from; cmd/seatsync wires them.
+type Deps struct {
+	Store          *store.Store
+	Applier        *applier.Applier
+	Webhooks       *webhooks.Handler
+	Auth           *auth.Verifier
+	Rules          store.Rules
+	RequestTimeout time.Duration
+	Log            *slog.Logger
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+}
+
+// New builds the Echo instance with every route and middleware.
+func New(d Deps) *echo.Echo {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.RequestTimeout <= 0 {
+		d.RequestTimeout = 10 * time.Second
+	}
+	s := &Server{Deps: d}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.Use(middleware.RequestID(), accessLog(d.Log), recoverer(d.Log), deadline(d.RequestTimeout))
+	s.routes(e)
+	return e
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when the database answers and every migration is applied.
+func (s *Server) readyz(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := s.Store.Ping(ctx); err != nil {
+		return err
+	}
+	ok, err := s.Store.MigrationsCurrent(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "migrations pending"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
