@@ -87,7 +87,12 @@ func (s *Store) SaveDirectory(ctx context.Context, d *DirectoryRow) error {
 	if d.Domains == "" {
 		d.Domains = "[]"
 	}
-	err := s.q(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(d).Error
+	// users_added and last_event_at are counters kept by TouchDirectory alone.
+	err := s.q(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"type", "name", "state", "domains", "version_updated_at",
+			"version_created_at", "version_event_id", "updated_at"}),
+	}).Create(d).Error
 	if err != nil {
 		return fmt.Errorf("save directory %s: %w", d.ID, translate(err))
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 
@@ -47,6 +48,11 @@ func unavailable(err error) bool {
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
+		return true
+	}
+	// A pooled connection the server dropped (restart, failover): pgconn
+	// reports it as closed, or as EOF in the middle of a message.
+	if errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	msg := err.Error()

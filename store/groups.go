@@ -80,6 +80,18 @@ func (s *Store) SetGroupMember(ctx context.Context, groupID, userID, directoryID
 	return true, nil
 }
 
+// GroupDirectory returns the directory a stored group belongs to, or "" for an unknown group.
+func (s *Store) GroupDirectory(ctx context.Context, groupID string) (string, error) {
+	var ids []string
+	if err := s.q(ctx).Raw("SELECT directory_id FROM directory_groups WHERE id = ?", groupID).Scan(&ids).Error; err != nil {
+		return "", fmt.Errorf("get group %s: %w", groupID, translate(err))
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
+}
+
 // GroupUsers returns the ids of the users whose membership rows name the group.
 func (s *Store) GroupUsers(ctx context.Context, groupID string) ([]string, error) {
 	var ids []string

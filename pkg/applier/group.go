@@ -2,6 +2,7 @@ package applier
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/seatsync/seatsync/pkg/membership"
@@ -21,6 +22,13 @@ func (a *Applier) applyGroupEvent(ctx context.Context, tx *store.Store, env enve
 		return derefResult(rej, result{dirID: g.DirectoryID}), err
 	}
 	res := result{outcome: membership.OutcomeApplied, dirID: dir.ID, planID: plan.ID}
+	// Tenant safety (SPEC §4.2): a group of another directory is not this one's to change.
+	if owner, err := tx.GroupDirectory(ctx, g.ID); err != nil || owner != "" && owner != g.DirectoryID {
+		if err == nil {
+			res.outcome, res.reason = membership.OutcomeRejected, fmt.Sprintf("directory group %s belongs to directory %s", g.ID, owner)
+		}
+		return res, err
+	}
 	created, err := parseTime(env.CreatedAt)
 	if err != nil {
 		return res, membership.Errorf(membership.Invalid, "invalid_payload", "created_at: %v", err)
@@ -34,8 +42,10 @@ func (a *Applier) applyGroupEvent(ctx context.Context, tx *store.Store, env enve
 		res.outcome, res.reason = membership.OutcomeStale, "older than the stored group version"
 		return res, nil
 	}
-	// A renamed or deleted group changes who is in scope only where plans scope by groups.
-	if spec, err := tx.PlanSpec(ctx, plan.ID); err != nil || len(spec.ScopingGroups) == 0 || env.Event == "dsync.group.created" {
+	// A group changes who is in scope only where plans scope by groups. Even a
+	// created group may already have members: user_added can arrive before
+	// dsync.group.created (reference §6.1).
+	if spec, err := tx.PlanSpec(ctx, plan.ID); err != nil || len(spec.ScopingGroups) == 0 {
 		return res, err
 	}
 	users, err := tx.GroupUsers(ctx, g.ID)
@@ -74,6 +84,20 @@ func (a *Applier) applyMembershipEvent(ctx context.Context, tx *store.Store, env
 		return derefResult(rej, result{dirID: dirID}), err
 	}
 	res := result{outcome: membership.OutcomeApplied, dirID: dir.ID, planID: plan.ID}
+	// Tenant safety (SPEC §4.2), as for user events: another directory must not
+	// move this directory's users in or out of groups.
+	if u, err := tx.DirectoryUser(ctx, m.User.ID); err != nil || u != nil && u.DirectoryID != dirID {
+		if err == nil {
+			res.outcome, res.reason = membership.OutcomeRejected, fmt.Sprintf("directory user %s belongs to directory %s", m.User.ID, u.DirectoryID)
+		}
+		return res, err
+	}
+	if owner, err := tx.GroupDirectory(ctx, m.Group.ID); err != nil || owner != "" && owner != dirID {
+		if err == nil {
+			res.outcome, res.reason = membership.OutcomeRejected, fmt.Sprintf("directory group %s belongs to directory %s", m.Group.ID, owner)
+		}
+		return res, err
+	}
 	created, err := parseTime(env.CreatedAt)
 	if err != nil {
 		return res, membership.Errorf(membership.Invalid, "invalid_payload", "created_at: %v", err)

@@ -44,10 +44,13 @@ func (a *Applier) link(ctx context.Context, tx *store.Store, dirID, orgID string
 	if err := tx.LockOrganization(ctx, plan.OrganizationID); err != nil {
 		return nil, plan, nil, err
 	}
-	if dir != nil {
-		return dir, plan, nil, nil
+	// Everything read before the lock may be stale: another event of this
+	// organization may have linked the directory or cut the plan over.
+	if plan, err = tx.Plan(ctx, planID); err != nil {
+		return nil, plan, nil, err
 	}
-	// Another transaction may have linked it while we waited for the lock.
+	// Read the directory again under the lock: what was read before it may
+	// be stale, or another transaction may have linked it meanwhile.
 	if dir, err = tx.Directory(ctx, dirID); err != nil || dir != nil {
 		return dir, plan, nil, err
 	}

@@ -45,6 +45,9 @@ func (a *Applier) resync(ctx context.Context, tx *store.Store, planID, eventID s
 	if err != nil {
 		return err
 	}
+	if err := a.reevaluateSeats(ctx, tx, plan, links, eventID, now); err != nil {
+		return err
+	}
 	p := plan.Domain(a.opts.Rules)
 	p.Frozen = links[planID].Frozen()
 	p, cut := membership.CheckCutover(p, links[planID].Added, now)
@@ -62,6 +65,53 @@ func (a *Applier) resync(ctx context.Context, tx *store.Store, planID, eventID s
 		_, err = tx.Downgrade(ctx, planID, now, eventID, downgradeReason)
 	}
 	return err
+}
+
+// reevaluateSeats re-decides every paid seat of the plan: a seat may rest on
+// an email no directory user carries any more (renamed while the directory was
+// inactive), which the walk over directory users cannot reach.
+func (a *Applier) reevaluateSeats(ctx context.Context, tx *store.Store, plan store.PlanRow, links map[string]store.PlanLinks, eventID string, now time.Time) error {
+	views, err := a.planViews(ctx, tx, plan.OrganizationID, links)
+	if err != nil {
+		return err
+	}
+	after := ""
+	for {
+		page, err := tx.PlanMembers(ctx, plan.ID, plan.OrganizationID, "paid", after, 500)
+		if err != nil || len(page.Members) == 0 {
+			return err
+		}
+		emails := make([]string, len(page.Members))
+		for i, r := range page.Members {
+			emails[i] = r.Email
+		}
+		claims, err := tx.Claims(ctx, plan.OrganizationID, emails, "")
+		if err != nil {
+			return err
+		}
+		for _, r := range page.Members {
+			m := r.Domain()
+			seat := membership.SeatFor(m, claims[m.Email], views)
+			if !seat.Differs(m) {
+				continue
+			}
+			after := m
+			after.PlanID, after.Source, after.DirectoryUserID = seat.PlanID, seat.Source, seat.DirectoryUserID
+			if err := tx.SaveMember(ctx, plan.OrganizationID, after); err != nil {
+				return err
+			}
+			if act := membership.SeatAction(m, seat); act != "" {
+				if err := tx.AddAudit(ctx, membership.AuditEntry{PlanID: plan.ID, At: now, Actor: "system", Action: act,
+					MemberEmail: m.Email, FromPlanID: m.PlanID, EventID: eventID, Reason: "re-decided after the directory or the plan's settings changed"}); err != nil {
+					return err
+				}
+			}
+		}
+		if page.After == "" {
+			return nil
+		}
+		after = page.After
+	}
 }
 
 // Resync re-decides a plan's seats in one transaction; the admin API calls it

@@ -59,16 +59,19 @@ func SeatFor(m Member, claims []Claim, plans map[string]PlanView) Seat {
 	}
 	var best *Claim
 	linked := ""
+	linkedInA := false
 	for i := range claims {
 		c := &claims[i]
-		if linked == "" || c.InA {
-			linked = c.DirectoryUserID
+		// The smallest id wins every tie, so the result never depends on
+		// which claim was stored first.
+		if linked == "" || (c.InA && !linkedInA) || (c.InA == linkedInA && c.DirectoryUserID < linked) {
+			linked, linkedInA = c.DirectoryUserID, c.InA
 		}
 		p := plans[c.PlanID]
 		if !c.InA || p.Frozen || (p.Mode != ModeTest && p.Mode != ModeDirectory) {
 			continue
 		}
-		if best == nil || c.PlanID < best.PlanID {
+		if best == nil || c.PlanID < best.PlanID || (c.PlanID == best.PlanID && c.DirectoryUserID < best.DirectoryUserID) {
 			best = c
 		}
 	}
@@ -76,8 +79,10 @@ func SeatFor(m Member, claims []Claim, plans map[string]PlanView) Seat {
 		return Seat{PlanID: best.PlanID, Source: SourceDirectory, DirectoryUserID: best.DirectoryUserID}
 	}
 	if m.ManualPlanID != "" {
+		// A frozen plan grants nothing: seats already on it stay (above), but a
+		// seat the downgrade took is not given back while the directory is off.
 		p, ok := plans[m.ManualPlanID]
-		keep := ok && (p.Mode == ModeManual || p.Mode == ModeTest || p.Frozen ||
+		keep := ok && !p.Frozen && (p.Mode == ModeManual || p.Mode == ModeTest ||
 			(p.Mode == ModeDirectory && !p.DowngradeDone && !listedOn(claims, m.ManualPlanID)))
 		if keep {
 			return Seat{PlanID: m.ManualPlanID, Source: SourceManual, DirectoryUserID: linked}

@@ -115,13 +115,20 @@ func ApplyUser(s UserSnapshot, ch UserChange) UserResult {
 		r.addToE(s, ch)
 		return r
 	}
-	if s.Stored != nil && s.Stored.Email != "" && u.Email != "" && u.Email != s.Stored.Email && !u.Deleted {
-		if m, ok := s.Members[u.Email]; ok && m.DirectoryUserID != "" && m.DirectoryUserID != u.ID {
-			r.Outcome, r.Reason = OutcomeConflict, "new email belongs to another member"
-			r.Audit = append(r.Audit, AuditEntry{PlanID: s.Plan.ID, At: s.Now, Actor: ch.Actor, Action: ActionConflict,
-				MemberEmail: u.Email, EventID: ch.EventID, Reason: r.Reason})
-			return r
+	if s.Stored != nil && s.Stored.Email != "" && u.Email != "" && u.Email != s.Stored.Email && !u.Deleted && len(s.Claims[u.Email]) > 0 {
+		// Another live directory user carries the new email: moving the seat
+		// would take it from that person. Report it and change nothing but E,
+		// which still learns that this user was added.
+		r.Outcome, r.Reason = OutcomeConflict, "new email "+u.Email+" belongs to another directory user"
+		r.Audit = append(r.Audit, AuditEntry{PlanID: s.Plan.ID, At: s.Now, Actor: ch.Actor, Action: ActionConflict,
+			MemberEmail: u.Email, EventID: ch.EventID, Reason: r.Reason})
+		if u.InA && !s.Stored.Added {
+			stored := *s.Stored
+			stored.Added = true
+			r.User = &stored
+			r.addToE(s, ch)
 		}
+		return r
 	}
 	u.Added = u.InA || (s.Stored != nil && s.Stored.Added)
 	r.User = &u
@@ -162,7 +169,10 @@ func ApplyUser(s UserSnapshot, ch UserChange) UserResult {
 		r.Changes = append(r.Changes, MemberChange{Before: m, After: after, New: !exists})
 		if a := SeatAction(m, seat); a != "" {
 			reason := "active in the directory"
-			if seat.PlanID == "" || seat.PlanID != s.Plan.ID && m.PlanID == s.Plan.ID {
+			switch {
+			case seat.PlanID == s.Plan.ID && seat.Source == SourceManual:
+				reason = leaveReason(e, u, why) + "; keeps the seat an admin gave"
+			case seat.PlanID == "" || seat.PlanID != s.Plan.ID && m.PlanID == s.Plan.ID:
 				reason = leaveReason(e, u, why)
 			}
 			r.Audit = append(r.Audit, AuditEntry{PlanID: s.Plan.ID, At: s.Now, Actor: ch.Actor, Action: a,

@@ -120,9 +120,15 @@ func (s *Server) addMember(c echo.Context) error {
 }
 
 func (s *Server) removeMember(c echo.Context) error {
-	raw, err := url.PathUnescape(c.Param("email"))
-	if err != nil {
-		return membership.Errorf(membership.Invalid, "invalid_email", "email is not a valid address")
+	// Echo routes on the escaped path only when it differs from the default
+	// encoding (URL.RawPath); otherwise the parameter is already decoded and
+	// decoding it again would turn a%2541b into aAb.
+	raw := c.Param("email")
+	if c.Request().URL.RawPath != "" {
+		var err error
+		if raw, err = url.PathUnescape(raw); err != nil {
+			return membership.Errorf(membership.Invalid, "invalid_email", "email is not a valid address")
+		}
 	}
 	email := membership.NormalizeEmail(raw)
 	if !membership.ValidEmail(email) {

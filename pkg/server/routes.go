@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/labstack/echo/v4"
 
+	"github.com/seatsync/seatsync/pkg/auth"
 	"github.com/seatsync/seatsync/pkg/membership"
 )
 
@@ -17,20 +18,28 @@ func (s *Server) routes(e *echo.Echo) {
 	}
 	e.POST("/webhooks/workos", receive)
 
-	authn := func(echo.HandlerFunc) echo.HandlerFunc {
-		return unconfigured("auth_not_configured", "no token verification is configured (auth.jwt_secret or auth.jwks_url)")
+	// authn is set per route, not on the group: a group with middleware gets
+	// catch-all routes from Echo, which turn every 405 under it into a 404.
+	authn := authenticate(s.Auth)
+	api := e.Group("/api/v1")
+	api.PUT("/organizations/:org_id", s.putOrganization, authn, serviceOnly)
+	api.PUT("/plans/:plan_id", s.putPlan, authn, serviceOnly)
+	api.GET("/plans/:plan_id", s.planStatus, authn, s.planAccess)
+	api.GET("/plans/:plan_id/members", s.listMembers, authn, s.planAccess)
+	api.POST("/plans/:plan_id/members", s.addMember, authn, s.planAccess)
+	api.DELETE("/plans/:plan_id/members/:email", s.removeMember, authn, s.planAccess)
+	api.GET("/plans/:plan_id/audit", s.listAudit, authn, s.planAccess)
+}
+
+// authenticate authenticates admin API requests, or refuses them all when no token
+// verification is configured.
+func authenticate(v *auth.Verifier) echo.MiddlewareFunc {
+	if v == nil {
+		return func(echo.HandlerFunc) echo.HandlerFunc {
+			return unconfigured("auth_not_configured", "no token verification is configured (auth.jwt_secret or auth.jwks_url)")
+		}
 	}
-	if s.Auth != nil {
-		authn = s.Auth.Middleware()
-	}
-	api := e.Group("/api/v1", authn)
-	api.PUT("/organizations/:org_id", s.putOrganization, serviceOnly)
-	api.PUT("/plans/:plan_id", s.putPlan, serviceOnly)
-	api.GET("/plans/:plan_id", s.planStatus, s.planAccess)
-	api.GET("/plans/:plan_id/members", s.listMembers, s.planAccess)
-	api.POST("/plans/:plan_id/members", s.addMember, s.planAccess)
-	api.DELETE("/plans/:plan_id/members/:email", s.removeMember, s.planAccess)
-	api.GET("/plans/:plan_id/audit", s.listAudit, s.planAccess)
+	return v.Middleware()
 }
 
 func unconfigured(code, msg string) echo.HandlerFunc {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seatsync/seatsync/pkg/applier"
 	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/pkg/membership"
 	"github.com/seatsync/seatsync/store"
 	"github.com/seatsync/seatsync/webhooks"
 )
@@ -61,11 +62,15 @@ func (s *Server) readyz(c echo.Context) error {
 		return err
 	}
 	ok, err := s.Store.MigrationsCurrent(ctx)
-	if err != nil {
+	if membership.ErrorKind(err) == membership.Unavailable {
 		return err
 	}
-	if !ok {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "migrations pending"})
+	if err != nil || !ok {
+		// An empty database has no migrations table yet: not ready either.
+		if err != nil {
+			s.Log.WarnContext(ctx, "readyz: check migrations", "request_id", requestID(c), "err", err)
+		}
+		return membership.Errorf(membership.Unavailable, "migrations_pending", "database migrations are not applied: run seatsync migrate")
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
