@@ -129,4 +129,3 @@ func settle(t testing.TB, ti *testInstance) {
 	}
 	t.Fatalf("events still pending after 2 minutes")
 }
-

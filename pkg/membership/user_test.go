@@ -258,15 +258,15 @@ var applyUserTests = []applyUserTest{
 			s.Claims = map[string][]membership.Claim{bob: {claim(p1, u2, true)}}
 		}),
 		change(incoming(u1, bob, "active", 2)),
-		applyWant{outcome: membership.OutcomeConflict, reason: "new email belongs to another member", plan: "test added=0", user: "<unchanged>",
-			audit: []string{"email_conflict bob@acme.test (new email belongs to another member)"}}},
+		applyWant{outcome: membership.OutcomeConflict, reason: "new email bob@acme.test belongs to another directory user", plan: "test added=0", user: "<unchanged>",
+			audit: []string{"email_conflict bob@acme.test (new email bob@acme.test belongs to another directory user)"}}},
 	{"an email change onto a free member linked to another (inactive) directory user is a conflict",
 		tweak(snapshot(testMode, stored(u1, alice, "active", 1, true), dirSeat(alice, p1, u1), membership.Member{Email: bob, DirectoryUserID: u2}), func(s *membership.UserSnapshot) {
 			s.Claims = map[string][]membership.Claim{bob: {claim(p1, u2, false)}}
 		}),
 		change(incoming(u1, bob, "active", 2)),
-		applyWant{outcome: membership.OutcomeConflict, reason: "new email belongs to another member", plan: "test added=0", user: "<unchanged>",
-			audit: []string{"email_conflict bob@acme.test (new email belongs to another member)"}}},
+		applyWant{outcome: membership.OutcomeConflict, reason: "new email bob@acme.test belongs to another directory user", plan: "test added=0", user: "<unchanged>",
+			audit: []string{"email_conflict bob@acme.test (new email bob@acme.test belongs to another directory user)"}}},
 	{"an email change onto an admin's manual member takes it over",
 		snapshot(testMode, stored(u1, alice, "active", 1, true), dirSeat(alice, p1, u1), manualSeat(bob, p1)),
 		change(incoming(u1, bob, "active", 2)),
