@@ -4,7 +4,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -125,5 +124,3 @@ func (s *Store) forUpdate() string {
 	}
 	return ""
 }
-
-var errNotFound = errors.New("not found")

@@ -71,7 +71,7 @@ func TestServeEndToEnd(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var st struct {
-			Mode  string `json:"mode"`
+			Mode  string             `json:"mode"`
 			Seats struct{ Paid int } `json:"seats"`
 		}
 		ti := &testInstance{url: url}

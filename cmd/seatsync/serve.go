@@ -75,7 +75,8 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 		log.Warn("neither auth.jwt_secret nor auth.jwks_url is set: the admin API answers 503")
 	}
 	e := server.New(server.Deps{Store: st, Applier: app, Webhooks: wh, Auth: av, Rules: rules(cfg),
-		RequestTimeout: cfg.HTTP.RequestTimeout, Log: log})
+		RequestTimeout: cfg.HTTP.RequestTimeout, Log: log,
+		SAMLLoginURL: cfg.SAML.LoginURL, MaxFormBody: cfg.Webhooks.MaxBody})
 	return &instance{store: st, applier: app, echo: e}, nil
 }
 

@@ -101,6 +101,7 @@ func TestConcurrentAppliers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("events claimed per worker %v; outcomes %v", applied, counts)
 		if counts["applied"]+counts["stale"] != 500 || counts["pending"] != 0 {
 			t.Errorf("inbox outcomes = %v, want 500 applied or stale", counts)
 		}

@@ -41,6 +41,10 @@ type world struct {
 func newWorld(t *testing.T, dialect string, rules store.Rules) *world {
 	t.Helper()
 	opts := storetest.Options(t, dialect)
+	if dialect == "postgres" {
+		// Crash durability is not under test: commits need not wait for the disk.
+		opts.URL += "&options=-c%20synchronous_commit%3Doff"
+	}
 	w := &world{st: storetest.OpenWith(t, opts), now: t0, dialect: dialect, opts: opts, rules: rules}
 	ctx := t.Context()
 	if err := w.st.PutOrganization(ctx, membership.Organization{ID: testOrg, Name: "Acme"}); err != nil {

@@ -201,7 +201,8 @@ func TestOutcomeUnmatched(t *testing.T) {
 			t.Errorf("waiting event linked a directory: %+v", d)
 		}
 
-		// Its time runs out.
+		// Its time runs out: make it due without waiting for its backoff, and let
+		// an applier whose UnmatchedAfter has passed take it.
 		if err := w.st.WakeWaiting(ctx, time.Now()); err != nil {
 			t.Fatal(err)
 		}

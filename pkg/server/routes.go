@@ -18,6 +18,10 @@ func (s *Server) routes(e *echo.Echo) {
 	}
 	e.POST("/webhooks/workos", receive)
 
+	// Stub SAML (SPEC §7): the IdP's Audience and Consumer URL.
+	e.GET("/sso/login_redirect", s.ssoLoginRedirect)
+	e.POST("/sso/login_redirect", s.ssoLoginRedirect)
+
 	// authn is set per route, not on the group: a group with middleware gets
 	// catch-all routes from Echo, which turn every 405 under it into a 404.
 	authn := authenticate(s.Auth)

@@ -27,6 +27,10 @@ type Deps struct {
 	Rules          store.Rules
 	RequestTimeout time.Duration
 	Log            *slog.Logger
+	// SAMLLoginURL is where /sso/login_redirect sends people; empty answers 503.
+	SAMLLoginURL string
+	// MaxFormBody bounds the body of POST /sso/login_redirect; ≤ 0 means 1 MiB.
+	MaxFormBody int64
 }
 
 // Server holds the handlers' dependencies.
