@@ -58,23 +58,55 @@ func (s *Store) Members(ctx context.Context, orgID string, emails []string) (map
 	return out, nil
 }
 
-// SaveMember creates or updates the member with m's email.
-func (s *Store) SaveMember(ctx context.Context, orgID string, m membership.Member) error {
+// SaveMember stores the member's new state; before is what the caller read
+// (nil when no row existed), so the seat counters move with the seat.
+func (s *Store) SaveMember(ctx context.Context, orgID string, before *membership.Member, m membership.Member) error {
 	now := time.Now().UTC()
-	res := s.q(ctx).Model(&MemberRow{}).Where("organization_id = ? AND email = ?", orgID, m.Email).Updates(map[string]any{
-		"name": m.Name, "plan_id": ptr(m.PlanID), "source": string(m.Source), "manual_plan_id": ptr(m.ManualPlanID),
-		"directory_user_id": ptr(m.DirectoryUserID), "updated_at": now,
-	})
-	if res.Error != nil {
-		return fmt.Errorf("save member: %w", translate(res.Error))
+	if before != nil {
+		err := s.q(ctx).Model(&MemberRow{}).Where("organization_id = ? AND email = ?", orgID, m.Email).Updates(map[string]any{
+			"name": m.Name, "plan_id": ptr(m.PlanID), "source": string(m.Source), "manual_plan_id": ptr(m.ManualPlanID),
+			"directory_user_id": ptr(m.DirectoryUserID), "updated_at": now,
+		}).Error
+		if err != nil {
+			return fmt.Errorf("save member: %w", translate(err))
+		}
+	} else {
+		row := MemberRow{OrganizationID: orgID, Email: m.Email, Name: m.Name, PlanID: ptr(m.PlanID), Source: string(m.Source),
+			ManualPlanID: ptr(m.ManualPlanID), DirectoryUserID: ptr(m.DirectoryUserID), CreatedAt: now, UpdatedAt: now}
+		if err := s.q(ctx).Create(&row).Error; err != nil {
+			return fmt.Errorf("create member: %w", translate(err))
+		}
 	}
-	if res.RowsAffected > 0 {
+	old := ""
+	if before != nil {
+		old = before.PlanID
+	}
+	if before != nil && old == m.PlanID {
 		return nil
 	}
-	row := MemberRow{OrganizationID: orgID, Email: m.Email, Name: m.Name, PlanID: ptr(m.PlanID), Source: string(m.Source),
-		ManualPlanID: ptr(m.ManualPlanID), DirectoryUserID: ptr(m.DirectoryUserID), CreatedAt: now, UpdatedAt: now}
-	if err := s.q(ctx).Create(&row).Error; err != nil {
-		return fmt.Errorf("create member: %w", translate(err))
+	return s.moveSeats(ctx, orgID, old, m.PlanID, before == nil, 1)
+}
+
+// moveSeats moves n seats from plan `from` to plan `to` in the counters ("" =
+// free); fresh means the members are new rather than moved.
+func (s *Store) moveSeats(ctx context.Context, orgID, from, to string, fresh bool, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	var err error
+	switch {
+	case from == "" && !fresh:
+		err = s.q(ctx).Exec("UPDATE organizations SET free_count = free_count - ? WHERE id = ?", n, orgID).Error
+	case from != "":
+		err = s.q(ctx).Exec("UPDATE plans SET paid_count = paid_count - ? WHERE id = ?", n, from).Error
+	}
+	if err == nil && to == "" {
+		err = s.q(ctx).Exec("UPDATE organizations SET free_count = free_count + ? WHERE id = ?", n, orgID).Error
+	} else if err == nil {
+		err = s.q(ctx).Exec("UPDATE plans SET paid_count = paid_count + ? WHERE id = ?", n, to).Error
+	}
+	if err != nil {
+		return fmt.Errorf("count seats: %w", translate(err))
 	}
 	return nil
 }
@@ -111,12 +143,13 @@ func (s *Store) PlanMembers(ctx context.Context, planID, orgID, tier, after stri
 	return page, nil
 }
 
-// SeatCounts returns the paid seats of a plan and the free members of its organization.
+// SeatCounts returns the paid seats of a plan and the free members of its
+// organization, from the counters (no scan of the members table).
 func (s *Store) SeatCounts(ctx context.Context, planID, orgID string) (paid, free int64, err error) {
-	if err = s.q(ctx).Model(&MemberRow{}).Where("plan_id = ?", planID).Count(&paid).Error; err != nil {
+	if err = s.q(ctx).Raw("SELECT paid_count FROM plans WHERE id = ?", planID).Scan(&paid).Error; err != nil {
 		return 0, 0, fmt.Errorf("count paid seats: %w", translate(err))
 	}
-	if err = s.q(ctx).Model(&MemberRow{}).Where("organization_id = ? AND plan_id IS NULL", orgID).Count(&free).Error; err != nil {
+	if err = s.q(ctx).Raw("SELECT free_count FROM organizations WHERE id = ?", orgID).Scan(&free).Error; err != nil {
 		return 0, 0, fmt.Errorf("count free members: %w", translate(err))
 	}
 	return paid, free, nil

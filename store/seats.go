@@ -17,6 +17,23 @@ const notInA = `NOT EXISTS (SELECT 1 FROM directory_users du JOIN directories d 
 // audits each move: the cutover downgrade of SPEC §3, one set-based statement
 // (an audit insert beside it) whatever the plan's size.
 func (s *Store) Downgrade(ctx context.Context, planID string, at time.Time, eventID, reason string) (int64, error) {
+	n, err := s.downgrade(ctx, planID, at, eventID, reason)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.movePlanSeatsToFree(ctx, planID, n)
+}
+
+// movePlanSeatsToFree counts n members of the plan moved to free.
+func (s *Store) movePlanSeatsToFree(ctx context.Context, planID string, n int64) error {
+	var orgID string
+	if err := s.q(ctx).Raw("SELECT organization_id FROM plans WHERE id = ?", planID).Scan(&orgID).Error; err != nil {
+		return fmt.Errorf("count seats: %w", translate(err))
+	}
+	return s.moveSeats(ctx, orgID, planID, "", false, n)
+}
+
+func (s *Store) downgrade(ctx context.Context, planID string, at time.Time, eventID, reason string) (int64, error) {
 	now := at.UTC()
 	if s.dialect == "postgres" {
 		res := s.q(ctx).Exec(`WITH moved AS (
@@ -75,8 +92,12 @@ func (s *Store) ReleaseDirectorySeats(ctx context.Context, planID, policy string
 			if policy != "free" {
 				return nil
 			}
-			return s.q(ctx).Exec(`UPDATE members SET plan_id = NULL, source = '', updated_at = ?
-				WHERE plan_id = ? AND source = 'directory' AND `+notManualBefore, now, planID).Error
+			res := s.q(ctx).Exec(`UPDATE members SET plan_id = NULL, source = '', updated_at = ?
+				WHERE plan_id = ? AND source = 'directory' AND `+notManualBefore, now, planID)
+			if res.Error != nil {
+				return res.Error
+			}
+			return s.movePlanSeatsToFree(ctx, planID, res.RowsAffected)
 		}},
 		{func() error {
 			return s.q(ctx).Exec(`UPDATE members SET source = 'manual', manual_plan_id = plan_id, updated_at = ?

@@ -35,7 +35,11 @@ func (a *Applier) AddManualSeat(ctx context.Context, planID, email, name, actor 
 		if exists && m.PlanID != "" {
 			return membership.Errorf(membership.Conflict, "seat_elsewhere", "%s already holds a paid seat on plan %s of this organization", email, m.PlanID)
 		}
-		if !exists {
+		var prev *membership.Member
+		if exists {
+			prev = &membership.Member{}
+			*prev = m
+		} else {
 			m = membership.Member{Email: email}
 		}
 		if name != "" {
@@ -43,7 +47,7 @@ func (a *Applier) AddManualSeat(ctx context.Context, planID, email, name, actor 
 		}
 		m.PlanID, m.Source, m.ManualPlanID = planID, membership.SourceManual, planID
 		out = m
-		if err := tx.SaveMember(ctx, plan.OrganizationID, m); err != nil {
+		if err := tx.SaveMember(ctx, plan.OrganizationID, prev, m); err != nil {
 			return err
 		}
 		return tx.AddAudit(ctx, membership.AuditEntry{PlanID: planID, At: a.opts.Now().UTC(), Actor: actor,
@@ -70,8 +74,9 @@ func (a *Applier) RemoveManualSeat(ctx context.Context, planID, email, actor str
 		if !ok || m.PlanID != planID {
 			return membership.Errorf(membership.NotFound, "member_not_found", "no paid seat for this email on the plan")
 		}
+		prev := m
 		m.PlanID, m.Source, m.ManualPlanID = "", membership.SourceNone, ""
-		if err := tx.SaveMember(ctx, plan.OrganizationID, m); err != nil {
+		if err := tx.SaveMember(ctx, plan.OrganizationID, &prev, m); err != nil {
 			return err
 		}
 		return tx.AddAudit(ctx, membership.AuditEntry{PlanID: planID, At: a.opts.Now().UTC(), Actor: actor,
@@ -89,7 +94,7 @@ func (a *Applier) AddFreeMember(ctx context.Context, orgID, email, name string) 
 		if err != nil || len(ms) > 0 {
 			return err
 		}
-		return tx.SaveMember(ctx, orgID, membership.Member{Email: email, Name: name})
+		return tx.SaveMember(ctx, orgID, nil, membership.Member{Email: email, Name: name})
 	})
 }
 

@@ -97,7 +97,7 @@ func (a *Applier) reevaluateSeats(ctx context.Context, tx *store.Store, plan sto
 			}
 			after := m
 			after.PlanID, after.Source, after.DirectoryUserID = seat.PlanID, seat.Source, seat.DirectoryUserID
-			if err := tx.SaveMember(ctx, plan.OrganizationID, after); err != nil {
+			if err := tx.SaveMember(ctx, plan.OrganizationID, &m, after); err != nil {
 				return err
 			}
 			if act := membership.SeatAction(m, seat); act != "" {

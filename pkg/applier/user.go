@@ -136,7 +136,7 @@ func (a *Applier) persist(ctx context.Context, tx *store.Store, orgID string, be
 		return err
 	}
 	for _, c := range r.Changes {
-		if err := tx.SaveMember(ctx, orgID, c.After); err != nil {
+		if err := tx.SaveMember(ctx, orgID, previous(c), c.After); err != nil {
 			return err
 		}
 	}
@@ -154,6 +154,14 @@ func (a *Applier) persist(ctx context.Context, tx *store.Store, orgID string, be
 		return err
 	}
 	return nil
+}
+
+// previous is the member a change starts from; nil when no row existed.
+func previous(c membership.MemberChange) *membership.Member {
+	if c.New {
+		return nil
+	}
+	return &c.Before
 }
 
 const downgradeReason = "not assigned in the directory after cutover"
