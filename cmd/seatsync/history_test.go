@@ -185,6 +185,11 @@ func dump(t testing.TB, ti *testInstance) string {
 	var lines []string
 	for _, p := range plans {
 		lines = append(lines, fmt.Sprintf("plan %s mode=%s cutover=%v", p.ID, p.Mode, p.CutoverAt != nil))
+		counted, _, err := ti.store.SeatCounts(ctx, p.ID, p.OrganizationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid := int64(0)
 		after := ""
 		for {
 			page, err := ti.store.PlanMembers(ctx, p.ID, p.OrganizationID, "", after, 500)
@@ -196,11 +201,17 @@ func dump(t testing.TB, ti *testInstance) string {
 				if d.PlanID == "" {
 					continue // free members exist or not depending on history; seats are what converge
 				}
+				if d.PlanID == p.ID {
+					paid++
+				}
 				lines = append(lines, fmt.Sprintf("  member %s plan=%s source=%s manual=%s", d.Email, d.PlanID, d.Source, d.ManualPlanID))
 			}
 			if after = page.After; after == "" {
 				break
 			}
+		}
+		if paid != counted {
+			t.Errorf("plan %s: seat counter says %d paid, %d members are paid", p.ID, counted, paid)
 		}
 		dirs, err := ti.store.PlanDirectories(ctx, p.ID)
 		if err != nil {
