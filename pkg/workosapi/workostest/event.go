@@ -18,7 +18,9 @@ type storedEvent struct {
 
 // AddEvent stores an event envelope verbatim (reference §4; any id, event and
 // created_at, which may be RFC 3339 or "2006-01-02 15:04:05.000"). GET /events
-// lists events oldest first by created_at, then in the order added.
+// lists events oldest first by created_at, then in the order added. An
+// envelope without id, event or a readable created_at fails the test, so call
+// it from the test's goroutine.
 func (s *Server) AddEvent(raw json.RawMessage) {
 	s.t.Helper()
 	var head struct {

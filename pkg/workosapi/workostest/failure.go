@@ -28,8 +28,13 @@ type failure struct {
 // FailNext makes the next n requests whose method matches (empty: any) and
 // whose path starts with pathPrefix answer status, with a Retry-After header
 // when retryAfter is not empty. A 429 has WorkOS's bare JSON string body
-// "Ratelimited"; other statuses have {"message": …}. Rules apply in the order added.
+// "Ratelimited"; other statuses (400–599) have {"message": …}. Rules apply in
+// the order added. Call it from the test's goroutine: a bad status fails the test.
 func (s *Server) FailNext(method, pathPrefix string, n, status int, retryAfter string) {
+	s.t.Helper()
+	if status < 400 || status > 599 {
+		s.t.Fatalf("workostest: FailNext status %d is not an error status", status)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures = append(s.failures, &failure{method: method, prefix: pathPrefix, n: n, status: status, retryAfter: retryAfter})

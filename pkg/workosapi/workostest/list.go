@@ -48,8 +48,13 @@ func paginate(ids []string, desc bool, before, after string, limit int) (page []
 		slices.Reverse(ids)
 	}
 	// precedes reports whether a comes before b in listing order.
-	precedes := func(a, b string) bool { return (a < b) != desc }
-	start, end := 0, len(ids)
+	precedes := func(a, b string) bool {
+		if desc {
+			return a > b
+		}
+		return a < b
+	}
+	var start, end int
 	switch {
 	case after != "":
 		for start < len(ids) && !precedes(after, ids[start]) {
@@ -57,7 +62,6 @@ func paginate(ids []string, desc bool, before, after string, limit int) (page []
 		}
 		end = min(start+limit, len(ids))
 	case before != "":
-		end = 0
 		for end < len(ids) && precedes(ids[end], before) {
 			end++
 		}

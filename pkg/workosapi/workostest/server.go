@@ -76,9 +76,11 @@ func New(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	hs := httptest.NewServer(s.handler())
+	hs := httptest.NewUnstartedServer(s.handler())
+	// URL is set before the first handler runs: handlers read it for links.
+	s.URL = "http://" + hs.Listener.Addr().String()
+	hs.Start()
 	t.Cleanup(hs.Close)
-	s.URL = hs.URL
 	return s
 }
 
