@@ -18,6 +18,7 @@ import (
 	"github.com/seatsync/seatsync/pkg/auth"
 	"github.com/seatsync/seatsync/pkg/membership"
 	"github.com/seatsync/seatsync/pkg/server"
+	"github.com/seatsync/seatsync/pkg/workosapi"
 	"github.com/seatsync/seatsync/store"
 	"github.com/seatsync/seatsync/webhooks"
 )
@@ -42,6 +43,7 @@ type instance struct {
 	store   *store.Store
 	applier *applier.Applier
 	echo    *echo.Echo
+	workos  *workosapi.Client // nil without workos.api_key
 }
 
 // newService wires the components from cfg; ctx bounds background helpers (JWKS refresh).
@@ -74,10 +76,17 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 	} else {
 		log.Warn("neither auth.jwt_secret nor auth.jwks_url is set: the admin API answers 503")
 	}
-	e := server.New(server.Deps{Store: st, Applier: app, Webhooks: wh, Auth: av, Rules: rules(cfg),
+	var wos *workosapi.Client
+	if cfg.WorkOS.APIKey != "" {
+		if wos, err = workosapi.New(workosapi.Options{APIKey: cfg.WorkOS.APIKey, Endpoint: cfg.WorkOS.Endpoint, Log: log}); err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("workos: %w", err)
+		}
+	}
+	e := server.New(server.Deps{Store: st, Applier: app, Webhooks: wh, Auth: av, Rules: rules(cfg), WorkOS: wos,
 		RequestTimeout: cfg.HTTP.RequestTimeout, Log: log,
 		SAMLLoginURL: cfg.SAML.LoginURL, MaxFormBody: cfg.Webhooks.MaxBody})
-	return &instance{store: st, applier: app, echo: e}, nil
+	return &instance{store: st, applier: app, echo: e, workos: wos}, nil
 }
 
 // kickingInbox wakes the local applier after each stored event, so events are

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -43,7 +44,15 @@ func newWorld(t *testing.T, dialect string, rules store.Rules) *world {
 	opts := storetest.Options(t, dialect)
 	if dialect == "postgres" {
 		// Crash durability is not under test: commits need not wait for the disk.
-		opts.URL += "&options=-c%20synchronous_commit%3Doff"
+		u, err := url.Parse(opts.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += "options=-c%20synchronous_commit%3Doff" // pgx reads %20, not +, as a space
+		opts.URL = u.String()
 	}
 	w := &world{st: storetest.OpenWith(t, opts), now: t0, dialect: dialect, opts: opts, rules: rules}
 	ctx := t.Context()

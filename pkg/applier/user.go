@@ -24,6 +24,11 @@ func (a *Applier) applyUserEvent(ctx context.Context, tx *store.Store, env envel
 // applyUser links the user's directory (SPEC §4.1), checks the tenant (§4.2),
 // then runs the rules over the rows the user touches.
 func (a *Applier) applyUser(ctx context.Context, tx *store.Store, u membership.DirectoryUser, eventID string, now time.Time, reevaluate bool) (result, error) {
+	return a.applyUserAs(ctx, tx, u, eventID, "directory:"+u.DirectoryID, now, reevaluate)
+}
+
+// applyUserAs is applyUser with the actor the audit log names.
+func (a *Applier) applyUserAs(ctx context.Context, tx *store.Store, u membership.DirectoryUser, eventID, actor string, now time.Time, reevaluate bool) (result, error) {
 	res := result{dirID: u.DirectoryID}
 	dir, plan, rej, err := a.link(ctx, tx, u.DirectoryID, u.OrganizationID, now, eventID, membership.DirectoryActive)
 	if err != nil || rej != nil {
@@ -53,7 +58,7 @@ func (a *Applier) applyUser(ctx context.Context, tx *store.Store, u membership.D
 	if err != nil {
 		return res, err
 	}
-	r := membership.ApplyUser(snap, membership.UserChange{User: u, EventID: eventID, Actor: "directory:" + u.DirectoryID, Reevaluate: reevaluate})
+	r := membership.ApplyUser(snap, membership.UserChange{User: u, EventID: eventID, Actor: actor, Reevaluate: reevaluate})
 	res.outcome, res.reason = r.Outcome, r.Reason
 	return res, a.persist(ctx, tx, plan.OrganizationID, snap.Plan, r, u.DirectoryID, eventID, now)
 }

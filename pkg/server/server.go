@@ -13,6 +13,7 @@ import (
 
 	"github.com/seatsync/seatsync/pkg/applier"
 	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/pkg/workosapi"
 	"github.com/seatsync/seatsync/pkg/membership"
 	"github.com/seatsync/seatsync/store"
 	"github.com/seatsync/seatsync/webhooks"
@@ -31,6 +32,8 @@ type Deps struct {
 	SAMLLoginURL string
 	// MaxFormBody bounds the body of POST /sso/login_redirect; ≤ 0 means 1 MiB.
 	MaxFormBody int64
+	// WorkOS calls the WorkOS API; nil when workos.api_key is not configured.
+	WorkOS *workosapi.Client
 }
 
 // Server holds the handlers' dependencies.
