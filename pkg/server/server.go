@@ -13,8 +13,8 @@ import (
 
 	"github.com/seatsync/seatsync/pkg/applier"
 	"github.com/seatsync/seatsync/pkg/auth"
-	"github.com/seatsync/seatsync/pkg/workosapi"
 	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/pkg/workosapi"
 	"github.com/seatsync/seatsync/store"
 	"github.com/seatsync/seatsync/webhooks"
 )
