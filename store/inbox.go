@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm/clause"
 
 	"github.com/seatsync/seatsync/pkg/membership"
 )
@@ -35,23 +34,11 @@ func (InboxRow) TableName() string { return "inbox_events" }
 // PutInbox stores ev unless an event with its id is already there. Unknown
 // event types are stored as ignored, so they are acknowledged and never retried.
 func (s *Store) PutInbox(ctx context.Context, ev membership.InboxEvent) (duplicate bool, err error) {
-	now := time.Now().UTC()
-	row := InboxRow{
-		EventID: ev.EventID, EventType: ev.Type, Source: string(ev.Source), Payload: ev.Payload,
-		ReceivedAt: now, NextAttemptAt: now, Status: string(membership.OutcomePending),
+	dups, err := s.putInboxBatch(ctx, []putRequest{{ev: ev}})
+	if err != nil {
+		return false, err
 	}
-	if !ev.CreatedAt.IsZero() {
-		t := ev.CreatedAt.UTC()
-		row.EventCreatedAt = &t
-	}
-	if !membership.IsKnownEventType(ev.Type) {
-		row.Status, row.Reason, row.ProcessedAt = string(membership.OutcomeIgnored), "event type not handled", &now
-	}
-	res := s.q(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "event_id"}}, DoNothing: true}).Create(&row)
-	if res.Error != nil {
-		return false, fmt.Errorf("put inbox event %s: %w", ev.EventID, translate(res.Error))
-	}
-	return res.RowsAffected == 0, nil
+	return dups[0], nil
 }
 
 // ClaimPending locks the oldest due pending event for the calling transaction

@@ -41,11 +41,14 @@ func (s *Store) OrganizationLinks(ctx context.Context, orgID string) (map[string
 	return out, nil
 }
 
-// UserGroups returns the ids and names of the groups a directory user is in.
-func (s *Store) UserGroups(ctx context.Context, userID string) ([]string, error) {
+// UserGroups returns the ids and names of the groups of the user's own
+// directory that the user is in; memberships recorded by another directory
+// never scope this one (SPEC §4.2).
+func (s *Store) UserGroups(ctx context.Context, userID, directoryID string) ([]string, error) {
 	var rows []struct{ ID, Name string }
 	err := s.q(ctx).Raw(`SELECT g.id, g.name FROM directory_group_members gm JOIN directory_groups g ON g.id = gm.group_id
-		WHERE gm.user_id = ? AND gm.present AND NOT g.deleted`, userID).Scan(&rows).Error
+		WHERE gm.user_id = ? AND gm.directory_id = ? AND g.directory_id = ? AND gm.present AND NOT g.deleted`,
+		userID, directoryID, directoryID).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load user groups: %w", translate(err))
 	}

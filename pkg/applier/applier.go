@@ -177,7 +177,7 @@ func (a *Applier) failed(ctx context.Context, tx *store.Store, ev *store.InboxRo
 	return tx.Postpone(ctx, ev.ID, attempts, now.Add(retryDelay(attempts, 5*time.Minute)), "retrying", herr.Error())
 }
 
-// retryDelay grows exponentially from one second up to ceiling.
+// retryDelay doubles from two seconds (after the first attempt) up to ceiling.
 func retryDelay(attempts int, ceiling time.Duration) time.Duration {
 	d := time.Second << min(attempts, 20)
 	return min(d, ceiling)

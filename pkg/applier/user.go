@@ -91,7 +91,7 @@ func (a *Applier) snapshot(ctx context.Context, tx *store.Store, plan store.Plan
 	}
 	snap.Scope.ScopingGroups = spec.ScopingGroups
 	if len(spec.ScopingGroups) > 0 {
-		if snap.Scope.UserGroups, err = tx.UserGroups(ctx, u.ID); err != nil {
+		if snap.Scope.UserGroups, err = tx.UserGroups(ctx, u.ID, u.DirectoryID); err != nil {
 			return snap, err
 		}
 	}

@@ -48,12 +48,14 @@ func InA(u DirectoryUser, s Scope) (bool, string) {
 	case u.Email == "":
 		return false, "no email in the directory"
 	case len(s.AllowedDomains) > 0 && !slices.Contains(s.AllowedDomains, EmailDomain(u.Email)):
-		return false, "email domain not allowed"
+		return false, reasonDomain
 	case len(s.ScopingGroups) > 0 && !slices.ContainsFunc(s.UserGroups, func(g string) bool { return slices.Contains(s.ScopingGroups, g) }):
 		return false, "not in a scoping group"
 	}
 	return true, ""
 }
+
+const reasonDomain = "email domain not allowed"
 
 // UserChange is one received user fact: an event's data, or a reconciliation snapshot.
 type UserChange struct {
@@ -140,6 +142,9 @@ func ApplyUser(s UserSnapshot, ch UserChange) UserResult {
 		return r
 	}
 	_, why := InA(u, s.Scope)
+	if why == reasonDomain {
+		r.Reason = "skipped: domain" // recorded, but no seat (SPEC §4.2)
+	}
 	emails := []string{}
 	if s.Stored != nil && s.Stored.Email != "" && s.Stored.Email != u.Email {
 		emails = append(emails, s.Stored.Email)
@@ -177,6 +182,11 @@ func ApplyUser(s UserSnapshot, ch UserChange) UserResult {
 			}
 			r.Audit = append(r.Audit, AuditEntry{PlanID: s.Plan.ID, At: s.Now, Actor: ch.Actor, Action: a,
 				MemberEmail: e, FromPlanID: m.PlanID, EventID: ch.EventID, Reason: reason})
+			if a == ActionMoved && m.PlanID != s.Plan.ID {
+				// The plan the seat left records it too, so its admins see why.
+				r.Audit = append(r.Audit, AuditEntry{PlanID: m.PlanID, At: s.Now, Actor: ch.Actor, Action: a,
+					MemberEmail: e, FromPlanID: m.PlanID, EventID: ch.EventID, Reason: "moved to plan " + seat.PlanID + ": " + reason})
+			}
 		}
 	}
 	return r
