@@ -8,7 +8,7 @@ FUZZTIME      ?= 30s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run build test lint fuzz bench clean
+.PHONY: help run build test lint fuzz bench bench-go clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/'
@@ -39,7 +39,10 @@ fuzz: ## FUZZTIME (30s) on each FUZZ_TARGETS entry, one -fuzz target per run
 		$(GO) test -run='^$$' -fuzz="^$${name}\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
 	done
 
-bench: ## 10 runs into bench.txt, ready for benchstat
+bench: ## load test on Postgres (bench/run.sh: USERS, SENDERS, TEST_DATABASE_URL); Go benchmarks: bench-go
+	GO=$(GO) bash bench/run.sh
+
+bench-go: ## 10 runs into bench.txt, ready for benchstat
 	$(GO) test -run='^$$' -bench=. -count=10 ./... | tee bench.txt
 
 clean: ## remove build output, bench and coverage files

@@ -27,3 +27,12 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	}
 	return nil
 }
+
+// LeaseHeld reports whether anyone holds the named lease now.
+func (s *Store) LeaseHeld(ctx context.Context, name string) (bool, error) {
+	var n int64
+	if err := s.q(ctx).Table("leases").Where("name = ? AND expires_at >= ?", name, time.Now().UTC()).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("check lease %s: %w", name, translate(err))
+	}
+	return n > 0, nil
+}

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/seatsync/seatsync/pkg/membership"
@@ -233,6 +235,45 @@ func (s *Store) PlanByWorkOSOrganization(ctx context.Context, workosOrgID string
 	return &rows[0], nil
 }
 
+// SetWorkOSOrganization links a plan to a WorkOS organization unless the plan
+// is linked already, and returns the id stored afterwards: orgID, or the one a
+// concurrent caller (another replica, or the billing system) stored first, so
+// racing callers converge on one id. A new link wakes the events waiting for a
+// plan. A WorkOS organization linked to another plan is a Conflict.
+func (s *Store) SetWorkOSOrganization(ctx context.Context, planID, orgID string) (stored string, err error) {
+	err = s.Tx(ctx, func(tx *Store) error {
+		now := time.Now().UTC()
+		res := tx.q(ctx).Exec("UPDATE plans SET workos_organization_id = ?, updated_at = ? WHERE id = ? AND workos_organization_id IS NULL",
+			orgID, now, planID)
+		if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+			return membership.Errorf(membership.Conflict, "workos_organization_in_use",
+				"WorkOS organization %s is already linked to another plan", orgID)
+		}
+		if res.Error != nil {
+			return res.Error
+		}
+		var ids []*string
+		if err := tx.q(ctx).Raw("SELECT workos_organization_id FROM plans WHERE id = ?", planID).Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return membership.Errorf(membership.NotFound, "plan_not_found", "plan not found")
+		}
+		if ids[0] == nil { // only if the plan was unlinked between the two statements
+			return fmt.Errorf("plan %s has no WorkOS organization after linking", planID)
+		}
+		stored = *ids[0]
+		if res.RowsAffected > 0 {
+			return tx.WakeWaiting(ctx, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("set workos organization of plan %s: %w", planID, translate(err))
+	}
+	return stored, nil
+}
+
 // OrganizationPlans returns the plans of an organization.
 func (s *Store) OrganizationPlans(ctx context.Context, orgID string) ([]PlanRow, error) {
 	var rows []PlanRow
@@ -262,3 +303,6 @@ func (s *Store) DueDowngrades(ctx context.Context, now time.Time) ([]string, err
 	}
 	return ids, nil
 }
+
+// ScopingGroupList returns the directory groups that scope the plan's set A.
+func (r PlanRow) ScopingGroupList() []string { return jsonList(r.ScopingGroups) }

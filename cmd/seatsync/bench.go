@@ -124,7 +124,7 @@ func (o *benchOptions) run(ctx context.Context, progress io.Writer) (*benchRepor
 	r.IngestPerSec = round3(float64(r.Acked) / max(r.SendSeconds, 1e-9))
 	r.setLatencies(tally.latencies)
 	if sendErr != nil {
-		return r, fmt.Errorf("%w (last error: %s)", sendErr, tally.lastErr)
+		return r, sendErr
 	}
 	want := 0
 	for _, a := range acked {

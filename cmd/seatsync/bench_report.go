@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"slices"
@@ -70,7 +71,7 @@ func percentile[T int64 | float64 | time.Duration](sorted []T, p float64) T {
 	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(p/100*float64(len(sorted))+0.5) - 1
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
@@ -158,7 +159,11 @@ func (r *benchReport) print(w io.Writer) error {
 	}
 	f("errors\t%s", countList(r.Errors, "none"))
 	f("outcomes\t%s", countList(r.Outcomes, "unknown (no --database-url)"))
-	f("plan\t%s mode, %d paid (expected %d), %d free, %d users added", r.PlanMode, r.PaidSeats, r.ExpectedActiveUsers, r.FreeMembers, r.UsersAdded)
+	if r.PlanMode != "" {
+		f("plan\t%s mode, %d paid (expected %d), %d free, %d users added", r.PlanMode, r.PaidSeats, r.ExpectedActiveUsers, r.FreeMembers, r.UsersAdded)
+	} else {
+		f("plan\tunknown (expected %d paid)", r.ExpectedActiveUsers)
+	}
 	if r.PeakRSSMiB != nil {
 		f("server rss\tpeak %.1f MiB", *r.PeakRSSMiB)
 	} else {

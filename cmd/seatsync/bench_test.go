@@ -93,3 +93,52 @@ func checkBenchDatabase(t *testing.T, url string, rep benchReport) {
 		}
 	}
 }
+
+func TestBenchStream(t *testing.T) {
+	t.Parallel()
+	s, err := newBenchStream(2000, 7, "BTEST", time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.created != 2000 || s.updated != 40 || s.deactivated != 20 || s.expectedActive != 1980 {
+		t.Errorf("created %d, updated %d, deactivated %d, expected active %d; want 2000, 40, 20, 1980",
+			s.created, s.updated, s.deactivated, s.expectedActive)
+	}
+	if len(s.ids) != 2060 || s.duplicates != 20 || len(s.order) != 2080 {
+		t.Errorf("%d distinct, %d duplicates, %d sends; want 2060, 20, 2080", len(s.ids), s.duplicates, len(s.order))
+	}
+	sent := make([]int, len(s.ids))
+	for _, i := range s.order {
+		sent[i]++
+	}
+	seen := map[string]bool{}
+	for i, id := range s.ids {
+		if seen[id] || sent[i] < 1 || sent[i] > 2 {
+			t.Fatalf("event %s: seen before %v, sent %d times", id, seen[id], sent[i])
+		}
+		seen[id] = true
+		var env struct {
+			ID    string `json:"id"`
+			Event string `json:"event"`
+		}
+		if err := json.Unmarshal(s.bodies[i], &env); err != nil || env.ID != id {
+			t.Fatalf("event %d: id %q, err %v; want %s", i, env.ID, err, id)
+		}
+	}
+	if avg := s.payloadBytes / int64(len(s.ids)); avg < 1800 || avg > 2600 {
+		t.Errorf("average payload %d bytes, want about 2 KB like the reference fixture", avg)
+	}
+}
+
+func TestBenchPercentile(t *testing.T) {
+	t.Parallel()
+	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, c := range []struct{ p, want float64 }{{50, 5}, {95, 10}, {99, 10}, {10, 1}, {0, 1}} {
+		if got := percentile(v, c.p); got != c.want {
+			t.Errorf("percentile(1..10, %v) = %v, want %v", c.p, got, c.want)
+		}
+	}
+	if got := percentile([]float64{}, 50); got != 0 {
+		t.Errorf("percentile(empty) = %v, want 0", got)
+	}
+}

@@ -56,6 +56,7 @@ func startInstance(t testing.TB, cfg *config.Config, background bool) *testInsta
 	}
 	srv := httptest.NewServer(svc.echo)
 	var wg sync.WaitGroup
+	wg.Go(func() { svc.runInbox(ctx) })
 	if background {
 		wg.Go(func() { svc.applier.Run(ctx) })
 	}

@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(e), migrateCmd(e), sendCmd(e), tokenCmd(e), plansCmd(e), versionCmd(e), healthcheckCmd(e), benchCmd(e))
+	root.AddCommand(serveCmd(e), migrateCmd(e), sendCmd(e), tokenCmd(e), plansCmd(e), versionCmd(e), healthcheckCmd(e), benchCmd(e), eventsCmd(e), reconcileCmd(e))
 	return root.ExecuteContext(ctx)
 }
 

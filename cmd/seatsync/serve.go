@@ -16,7 +16,9 @@ import (
 	"github.com/seatsync/seatsync/config"
 	"github.com/seatsync/seatsync/pkg/applier"
 	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/pkg/events"
 	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/pkg/reconcile"
 	"github.com/seatsync/seatsync/pkg/server"
 	"github.com/seatsync/seatsync/pkg/workosapi"
 	"github.com/seatsync/seatsync/store"
@@ -43,8 +45,16 @@ type instance struct {
 	store   *store.Store
 	applier *applier.Applier
 	echo    *echo.Echo
-	workos  *workosapi.Client // nil without workos.api_key
+	workos  *workosapi.Client  // nil without workos.api_key
+	inbox   *store.InboxWriter // group commit for webhook deliveries; run it with runInbox
+	poller  *events.Poller     // Events API transport; nil without workos.api_key
+	// reconciler lists directories from WorkOS (SPEC §5); nil without workos.api_key.
+	reconciler *reconcile.Reconciler
 }
+
+// runInbox commits webhook deliveries until ctx ends; cancel ctx only after
+// the HTTP server has stopped, since in-flight deliveries wait on it.
+func (i *instance) runInbox(ctx context.Context) { i.inbox.Run(ctx) }
 
 // newService wires the components from cfg; ctx bounds background helpers (JWKS refresh).
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*instance, error) {
@@ -52,6 +62,8 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 	if err != nil {
 		return nil, err
 	}
+	// Up to 256 deliveries share a commit; a lone one waits at most 2 ms for company.
+	inbox := st.NewInboxWriter(256, 2*time.Millisecond, 4)
 	app := applier.New(st, applier.Options{Rules: rules(cfg), Workers: cfg.Applier.Workers, MaxAttempts: cfg.Applier.MaxAttempts,
 		UnmatchedAfter: cfg.Applier.UnmatchedAfter, Log: log})
 	var wh *webhooks.Handler
@@ -61,7 +73,7 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 			_ = st.Close()
 			return nil, fmt.Errorf("webhooks.secrets: %w", err)
 		}
-		wh = webhooks.NewHandler(v, kickingInbox{st, app}, cfg.Webhooks.MaxBody, log)
+		wh = webhooks.NewHandler(v, kickingInbox{inbox, app}, cfg.Webhooks.MaxBody, log)
 	} else {
 		log.Warn("webhooks.secrets is empty: POST /webhooks/workos answers 503 until a secret is configured")
 	}
@@ -83,21 +95,34 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 			return nil, fmt.Errorf("workos: %w", err)
 		}
 	}
+	var rec *reconcile.Reconciler
+	if wos != nil {
+		rec = reconcile.New(st, app, wos, reconcile.Options{Lease: cfg.Applier.Lease, Log: log})
+		// Where WorkOS can be asked, a cutover downgrade reconciles first (SPEC §3).
+		app.SetBeforeDowngrade(rec.BeforeDowngrade)
+	}
 	e := server.New(server.Deps{Store: st, Applier: app, Webhooks: wh, Auth: av, Rules: rules(cfg), WorkOS: wos,
 		RequestTimeout: cfg.HTTP.RequestTimeout, Log: log,
-		SAMLLoginURL: cfg.SAML.LoginURL, MaxFormBody: cfg.Webhooks.MaxBody})
-	return &instance{store: st, applier: app, echo: e, workos: wos}, nil
+		SAMLLoginURL: cfg.SAML.LoginURL, MaxFormBody: cfg.Webhooks.MaxBody,
+		PortalReturnURL: cfg.WorkOS.PortalReturnURL, PortalSuccessURL: cfg.WorkOS.PortalSuccessURL,
+		SessionSecret: cfg.Auth.JWTSecret, InsecureCookies: cfg.Env == config.EnvDev, Reconciler: rec})
+	var poller *events.Poller
+	if wos != nil {
+		// The default holder (hostname plus a random suffix) tells replicas apart.
+		poller = events.New(st, wos, events.Options{Lease: cfg.Applier.Lease, Log: log, Kick: app.Kick})
+	}
+	return &instance{store: st, applier: app, echo: e, workos: wos, inbox: inbox, poller: poller, reconciler: rec}, nil
 }
 
 // kickingInbox wakes the local applier after each stored event, so events are
 // applied within milliseconds instead of at the next poll.
 type kickingInbox struct {
-	st  *store.Store
-	app *applier.Applier
+	inbox webhooks.Inbox
+	app   *applier.Applier
 }
 
 func (k kickingInbox) PutInbox(ctx context.Context, ev membership.InboxEvent) (bool, error) {
-	dup, err := k.st.PutInbox(ctx, ev)
+	dup, err := k.inbox.PutInbox(ctx, ev)
 	if err == nil && !dup {
 		k.app.Kick()
 	}
@@ -122,6 +147,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { svc.applier.Run(appCtx) })
+	wg.Go(func() { svc.runInbox(appCtx) })
+	if every := cfg.WorkOS.EventsPollInterval; every > 0 && svc.poller != nil {
+		wg.Go(func() { svc.poller.Run(appCtx, every) })
+	} else if every > 0 {
+		log.Warn("workos.events_poll_interval is set but workos.api_key is empty: the Events API poller is off")
+	}
+	if every := cfg.WorkOS.ReconcileInterval; every > 0 && svc.reconciler != nil {
+		wg.Go(func() { svc.reconciler.Every(appCtx, every) })
+	} else if every > 0 {
+		log.Warn("workos.reconcile_interval is set but workos.api_key is empty: scheduled reconciliation is off")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("seatsync serving", "addr", ln.Addr().String(), "database", cfg.Database.Driver, "version", version)

@@ -22,6 +22,7 @@ type Options struct {
 	MaxAttempts    int           // failures before an event is parked as failed
 	UnmatchedAfter time.Duration // how long an event waits for its plan before it is unmatched
 	Poll           time.Duration // idle wait between inbox polls
+	BatchSize      int           // events claimed and committed together
 	Now            func() time.Time
 	Log            *slog.Logger
 	// BeforeDowngrade runs before a scheduled cutover downgrade (reconciliation hook).
@@ -42,6 +43,9 @@ func New(st *store.Store, opts Options) *Applier {
 	}
 	if opts.MaxAttempts < 1 {
 		opts.MaxAttempts = 10
+	}
+	if opts.BatchSize < 1 {
+		opts.BatchSize = 100
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
@@ -124,38 +128,74 @@ type result struct {
 	dirID   string
 }
 
-// ApplyNext claims one due event and applies it in one transaction. It
-// reports whether an event was claimed. A handler error rolls back the
-// handler's savepoint only; the failure is counted in the same transaction.
+// ApplyNext claims up to Options.BatchSize due events and applies them in one
+// transaction, so the commit's cost is shared (SPEC §2: a crash still loses
+// nothing, the claimed events simply stay pending). It reports whether any
+// event was claimed. Runs of user events take the batched path; every other
+// event, and any run the batched path cannot finish, is applied one by one in
+// its own savepoint, so one poisoned event never fails the others.
 func (a *Applier) ApplyNext(ctx context.Context) (bool, error) {
 	claimed := false
 	err := a.st.Tx(ctx, func(tx *store.Store) error {
 		// Inbox scheduling runs on the wall clock, like received_at; the rules'
-		// clock (opts.Now) stamps what the event changes.
+		// clock (opts.Now) stamps what the events change.
 		wall := time.Now().UTC()
-		ev, err := tx.ClaimPending(ctx, wall)
-		if err != nil || ev == nil {
+		evs, err := tx.ClaimPendingBatch(ctx, wall, a.opts.BatchSize)
+		if err != nil || len(evs) == 0 {
 			return err
 		}
 		claimed = true
 		now := a.opts.Now().UTC()
-		var res result
-		herr := tx.Tx(ctx, func(tx *store.Store) error {
-			var err error
-			res, err = a.handle(ctx, tx, ev, now)
-			return err
-		})
-		if herr == nil {
-			a.opts.Log.Debug("event applied", "event_id", ev.EventID, "event_type", ev.EventType,
-				"outcome", res.outcome, "plan_id", res.planID, "directory_id", res.dirID)
-			return tx.Finish(ctx, ev.ID, res.outcome, res.reason, res.planID, res.dirID, wall)
+		var done []store.Finished
+		for i := 0; i < len(evs); {
+			j := i
+			for j < len(evs) && isUserEvent(evs[j].EventType) {
+				j++
+			}
+			if j > i {
+				fin, err := a.applyUserRun(ctx, tx, evs[i:j], now, wall)
+				if err != nil {
+					return err
+				}
+				done, i = append(done, fin...), j
+				continue
+			}
+			fin, err := a.applyOne(ctx, tx, &evs[i], now, wall)
+			if err != nil {
+				return err
+			}
+			if fin != nil {
+				done = append(done, *fin)
+			}
+			i++
 		}
-		if store.IsUnavailable(herr) {
-			return herr // nothing to record: the database itself is gone
-		}
-		return a.failed(ctx, tx, ev, herr, wall)
+		return tx.FinishBatch(ctx, done, wall)
 	})
 	return claimed, err
+}
+
+func isUserEvent(t string) bool {
+	return t == "dsync.user.created" || t == "dsync.user.updated" || t == "dsync.user.deleted"
+}
+
+// applyOne applies one event in its own savepoint. It returns the outcome to
+// record, or nil when the failure was recorded instead.
+func (a *Applier) applyOne(ctx context.Context, tx *store.Store, ev *store.InboxRow, now, wall time.Time) (*store.Finished, error) {
+	var res result
+	herr := tx.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		res, err = a.handle(ctx, tx, ev, now)
+		return err
+	})
+	if herr == nil {
+		a.opts.Log.Debug("event applied", "event_id", ev.EventID, "event_type", ev.EventType,
+			"outcome", res.outcome, "plan_id", res.planID, "directory_id", res.dirID)
+		return &store.Finished{ID: ev.ID, Outcome: res.outcome, Reason: res.reason, PlanID: res.planID, DirID: res.dirID}, nil
+	}
+	if store.IsUnavailable(herr) {
+		return nil, herr // nothing to record: the database itself is gone
+	}
+	return nil, a.failed(ctx, tx, ev, herr, wall)
 }
 
 func (a *Applier) failed(ctx context.Context, tx *store.Store, ev *store.InboxRow, herr error, now time.Time) error {

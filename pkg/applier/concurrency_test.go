@@ -70,7 +70,8 @@ func TestConcurrentAppliers(t *testing.T) {
 		applied := make([]int, 4)
 		for k := range 4 {
 			// Each worker is its own Applier, as on its own replica.
-			app := w.applierWith(applier.Options{})
+			// Small batches make the workers' claims interleave.
+			app := w.applierWith(applier.Options{BatchSize: 7})
 			wg.Go(func() {
 				for {
 					did, err := app.ApplyNext(ctx)
@@ -90,18 +91,11 @@ func TestConcurrentAppliers(t *testing.T) {
 		for err := range errs {
 			t.Fatalf("ApplyNext: %v", err)
 		}
-		total := 0
-		for _, n := range applied {
-			total += n
-		}
-		if total != 500 {
-			t.Errorf("workers claimed %d events (%v), want 500", total, applied)
-		}
 		counts, err := w.st.InboxCounts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("events claimed per worker %v; outcomes %v", applied, counts)
+		t.Logf("batches claimed per worker %v; outcomes %v", applied, counts)
 		if counts["applied"]+counts["stale"] != 500 || counts["pending"] != 0 {
 			t.Errorf("inbox outcomes = %v, want 500 applied or stale", counts)
 		}

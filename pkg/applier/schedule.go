@@ -25,6 +25,13 @@ func (a *Applier) schedule(ctx context.Context) {
 	}
 }
 
+// SetBeforeDowngrade sets Options.BeforeDowngrade; call it before Run. The
+// reconciler the hook runs is built from the Applier, so it cannot be in the
+// Options given to New.
+func (a *Applier) SetBeforeDowngrade(fn func(ctx context.Context, planID string) error) {
+	a.opts.BeforeDowngrade = fn
+}
+
 // RunDueDowngrades executes every cutover downgrade whose grace has ended,
 // computed from the directory state at that time, and returns how many ran.
 func (a *Applier) RunDueDowngrades(ctx context.Context) (int, error) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,29 +31,36 @@ func serviceOnly(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) planAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, _ := auth.PrincipalFrom(c)
-		id := c.Param("plan_id")
-		notFound := membership.Errorf(membership.NotFound, "plan_not_found", "plan not found")
-		if !membership.ValidID(id) {
-			return notFound
-		}
-		if _, err := s.Store.Plan(c.Request().Context(), id); err != nil {
-			if membership.ErrorKind(err) == membership.NotFound {
-				return notFound
-			}
+		if err := s.authorizePlan(c.Request().Context(), p, c.Param("plan_id")); err != nil {
 			return err
-		}
-		if !p.Service {
-			ok, err := s.Store.IsPlanAdmin(c.Request().Context(), id, p.Email)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return notFound
-			}
 		}
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// authorizePlan is planAccess's rule, for the API and the browser forms alike.
+func (s *Server) authorizePlan(ctx context.Context, p auth.Principal, id string) error {
+	notFound := membership.Errorf(membership.NotFound, "plan_not_found", "plan not found")
+	if !membership.ValidID(id) {
+		return notFound
+	}
+	if _, err := s.Store.Plan(ctx, id); err != nil {
+		if membership.ErrorKind(err) == membership.NotFound {
+			return notFound
+		}
+		return err
+	}
+	if !p.Service {
+		ok, err := s.Store.IsPlanAdmin(ctx, id, p.Email)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound
+		}
+	}
+	return nil
 }
 
 // actor names who made a change, for the audit log.

@@ -170,6 +170,9 @@ type planStatus struct {
 	EventsPending        int64      `json:"events_pending"`
 	EventsFailed         int64      `json:"events_failed"`
 	ManualChangesAllowed bool       `json:"manual_changes_allowed"`
+	// Reconciliation is the drift report of the latest reconciliation; null
+	// when the plan was never reconciled (reconcile.go).
+	Reconciliation *reconciliationStatus `json:"reconciliation"`
 }
 
 func (s *Server) writeStatus(c echo.Context, code int, planID string) error {
@@ -211,5 +214,10 @@ func (s *Server) writeStatus(c echo.Context, code int, planID string) error {
 	if st.EventsPending, st.EventsFailed, err = s.Store.PlanEventCounts(ctx, planID); err != nil {
 		return err
 	}
+	recs, err := s.Store.PlanReconciliations(ctx, planID)
+	if err != nil {
+		return err
+	}
+	st.Reconciliation = summarize(recs)
 	return c.JSON(code, st)
 }

@@ -33,6 +33,13 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/plans/:plan_id/members", s.addMember, authn, s.planAccess)
 	api.DELETE("/plans/:plan_id/members/:email", s.removeMember, authn, s.planAccess)
 	api.GET("/plans/:plan_id/audit", s.listAudit, authn, s.planAccess)
+	api.POST("/plans/:plan_id/directory/reconcile", s.reconcileDirectory, authn, s.planAccess)
+	api.POST("/plans/:plan_id/scim/portal-link", s.portalLinkAPI, authn, s.planAccess)
+
+	// Browser sign-in and forms: a session cookie from /login, and a CSRF
+	// token in every form (session.go).
+	e.GET("/login", s.login)
+	e.POST("/plans/:plan_id/configure-scim", s.configureSCIMForm)
 }
 
 // authenticate authenticates admin API requests, or refuses them all when no token

@@ -14,6 +14,7 @@ import (
 	"github.com/seatsync/seatsync/pkg/applier"
 	"github.com/seatsync/seatsync/pkg/auth"
 	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/pkg/reconcile"
 	"github.com/seatsync/seatsync/pkg/workosapi"
 	"github.com/seatsync/seatsync/store"
 	"github.com/seatsync/seatsync/webhooks"
@@ -34,11 +35,28 @@ type Deps struct {
 	MaxFormBody int64
 	// WorkOS calls the WorkOS API; nil when workos.api_key is not configured.
 	WorkOS *workosapi.Client
+	// PortalReturnURL and PortalSuccessURL are the Admin Portal's return_url
+	// and success_url; "{plan_id}" is replaced by the plan id. Empty ones are
+	// not sent (WorkOS then uses the dashboard's redirect settings).
+	PortalReturnURL, PortalSuccessURL string
+	// SessionSecret keys the browser session cookies and CSRF tokens (see
+	// session.go); empty means a random key per process, so sessions then
+	// neither survive a restart nor span replicas.
+	SessionSecret string
+	// InsecureCookies drops Secure from the session cookie, for plain-HTTP development.
+	InsecureCookies bool
+	// Reconciler runs POST /api/v1/plans/{id}/directory/reconcile; nil when
+	// workos.api_key is not configured (503 workos_not_configured).
+	Reconciler *reconcile.Reconciler
+	// ReconcileTimeout bounds a reconciliation started over HTTP; ≤ 0 means
+	// one hour. An interrupted run resumes from its cursor.
+	ReconcileTimeout time.Duration
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
+	sessions sessionKeys
 }
 
 // New builds the Echo instance with every route and middleware.
@@ -49,7 +67,15 @@ func New(d Deps) *echo.Echo {
 	if d.RequestTimeout <= 0 {
 		d.RequestTimeout = 10 * time.Second
 	}
+	if d.ReconcileTimeout <= 0 {
+		d.ReconcileTimeout = time.Hour
+	}
 	s := &Server{Deps: d}
+	var persistent bool
+	if s.sessions, persistent = newSessionKeys(d.SessionSecret); !persistent && d.Auth != nil {
+		d.Log.Warn("no session secret (auth.jwt_secret): browser sessions use a random per-process key, " +
+			"so they end at restart and do not span replicas")
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)

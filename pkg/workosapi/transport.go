@@ -105,6 +105,9 @@ func (t *retryTransport) attempt(req *http.Request, n int) (*http.Response, erro
 		r.Body = body
 	}
 	t.requests.Add(1)
+	for _, n := range counters(req.Context()) {
+		n.Add(1)
+	}
 	res, err := t.base.RoundTrip(r)
 	if err != nil {
 		cancel()
