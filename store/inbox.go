@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-
 	"github.com/seatsync/seatsync/pkg/membership"
 )
 
