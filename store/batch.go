@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +116,12 @@ func (s *Store) putInboxBatch(ctx context.Context, batch []putRequest) ([]bool, 
 	sb.WriteString(`INSERT INTO inbox_events (event_id, event_type, source, payload, event_created_at, received_at,
 		status, reason, next_attempt_at, processed_at) VALUES `)
 	args := make([]any, 0, len(batch)*10)
-	for i, r := range batch {
+	// Rows go in event-id order: two transactions inserting overlapping ids
+	// (the poller and a writer) then wait on each other instead of deadlocking.
+	order := make([]putRequest, len(batch))
+	copy(order, batch)
+	slices.SortFunc(order, func(a, b putRequest) int { return strings.Compare(a.ev.EventID, b.ev.EventID) })
+	for i, r := range order {
 		if i > 0 {
 			sb.WriteString(",")
 		}
