@@ -122,6 +122,9 @@ type HTTP struct {
 	RequestTimeout time.Duration `mapstructure:"request_timeout"`
 	// ShutdownTimeout bounds the drain of in-flight work on SIGTERM.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	// DebugListen, when set, serves /debug/pprof on this separate address
+	// (keep it on loopback or a private network).
+	DebugListen string `mapstructure:"debug_listen"`
 }
 
 // LogFormat returns the log format to use: Log.Format when set, otherwise

@@ -68,6 +68,7 @@ var defaults = map[string]any{
 
 	"http.request_timeout":  10 * time.Second,
 	"http.shutdown_timeout": 30 * time.Second,
+	"http.debug_listen":     "",
 }
 
 // envKeyReplacer turns a key into the tail of its environment variable name.

@@ -45,6 +45,7 @@ var specDefaults = map[string]any{
 	"applier.lease":               time.Minute,
 	"http.request_timeout":        10 * time.Second,
 	"http.shutdown_timeout":       30 * time.Second,
+	"http.debug_listen":           "",
 }
 
 func TestDefaults(t *testing.T) {
@@ -129,6 +130,7 @@ func TestLoadFrom_envOverridesEveryKey(t *testing.T) {
 		"applier.lease":               {"45s", 45 * time.Second, nil},
 		"http.request_timeout":        {"3s", 3 * time.Second, nil},
 		"http.shutdown_timeout":       {"1m", time.Minute, nil},
+		"http.debug_listen":           {"127.0.0.1:6060", "127.0.0.1:6060", nil},
 	}
 	for _, key := range slices.Sorted(maps.Keys(defaults)) {
 		t.Run(key, func(t *testing.T) {

@@ -90,6 +90,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.Group("http",
 			slog.Duration("request_timeout", c.HTTP.RequestTimeout),
 			slog.Duration("shutdown_timeout", c.HTTP.ShutdownTimeout),
+			slog.String("debug_listen", c.HTTP.DebugListen),
 		),
 	}
 }

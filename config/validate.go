@@ -100,6 +100,11 @@ func (c *Config) Validate() error {
 
 	positive(bad, "http.request_timeout", c.HTTP.RequestTimeout)
 	positive(bad, "http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	if c.HTTP.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.DebugListen); err != nil {
+			bad("http.debug_listen", "want host:port such as \"127.0.0.1:6060\": %v", err)
+		}
+	}
 
 	return errors.Join(errs...)
 }

@@ -31,6 +31,7 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	log     *slog.Logger
+	growth  *growth // Postgres only; shared by the store and its transactions
 }
 
 // Open connects to the database named by opts.
@@ -73,6 +74,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, dialect: opts.Driver, log: log}
+	if opts.Driver == "postgres" {
+		s.growth = &growth{db: db, log: log.Warn}
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -107,7 +111,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Tx runs fn in one transaction; fn's Store sees only that transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&Store{db: db, dialect: s.dialect, log: s.log})
+		return fn(&Store{db: db, dialect: s.dialect, log: s.log, growth: s.growth})
 	})
 	if err != nil {
 		return translate(err)

@@ -158,6 +158,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	} else if every > 0 {
 		log.Warn("workos.reconcile_interval is set but workos.api_key is empty: scheduled reconciliation is off")
 	}
+	if cfg.HTTP.DebugListen != "" {
+		wg.Go(func() { serveDebug(appCtx, cfg.HTTP.DebugListen, log) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("seatsync serving", "addr", ln.Addr().String(), "database", cfg.Database.Driver, "version", version)
