@@ -31,16 +31,7 @@ func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []stor
 	}
 	var evs []userEvent
 	for i := range rows {
-		var env envelope
-		var d userData
-		err := decode(rows[i].Payload, &env, "envelope")
-		if err == nil {
-			err = decode(env.Data, &d, "directory user")
-		}
-		var u membership.DirectoryUser
-		if err == nil {
-			u, err = d.user(env, env.Event == "dsync.user.deleted")
-		}
+		u, err := decodeUserEvent(rows[i].Payload)
 		if err != nil {
 			if err := one(&rows[i]); err != nil { // records the failure
 				return nil, err

@@ -21,6 +21,22 @@ func (a *Applier) applyUserEvent(ctx context.Context, tx *store.Store, env envel
 	return a.applyUser(ctx, tx, u, env.ID, now, false)
 }
 
+// decodeUserEvent reads a stored dsync.user.* envelope in one pass: the batch
+// path decodes every payload of an initial sync, so the second pass over the
+// data that envelope-then-data decoding costs is worth saving.
+func decodeUserEvent(payload []byte) (membership.DirectoryUser, error) {
+	var ev struct {
+		ID        string   `json:"id"`
+		Event     string   `json:"event"`
+		CreatedAt string   `json:"created_at"`
+		Data      userData `json:"data"`
+	}
+	if err := decode(payload, &ev, "directory user event"); err != nil {
+		return membership.DirectoryUser{}, err
+	}
+	return ev.Data.user(envelope{ID: ev.ID, Event: ev.Event, CreatedAt: ev.CreatedAt}, ev.Event == "dsync.user.deleted")
+}
+
 // applyUser links the user's directory (SPEC §4.1), checks the tenant (§4.2),
 // then runs the rules over the rows the user touches.
 func (a *Applier) applyUser(ctx context.Context, tx *store.Store, u membership.DirectoryUser, eventID string, now time.Time, reevaluate bool) (result, error) {

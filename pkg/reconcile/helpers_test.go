@@ -56,6 +56,8 @@ type bundle struct {
 	sleeps *sleeps
 	dir    string
 	rec    *reconcile.Reconciler
+	// pageSize is the Reconciler's page size; 0 means its default of 100.
+	pageSize int
 }
 
 // maxRetries is the WorkOS client's retry bound in these tests.
@@ -98,7 +100,15 @@ func setup(t *testing.T, dialect string) *bundle {
 // replica returns an applier and a Reconciler over st, as another replica would run them.
 func (b *bundle) replica(st *store.Store, holder string) (*applier.Applier, *reconcile.Reconciler) {
 	app := applier.New(st, applier.Options{Rules: rules, UnmatchedAfter: time.Hour})
-	return app, reconcile.New(st, app, b.wos, reconcile.Options{Holder: holder, Lease: time.Minute})
+	return app, reconcile.New(st, app, b.wos, reconcile.Options{Holder: holder, Lease: time.Minute, PageSize: b.pageSize})
+}
+
+// withPageSize makes the bundle's Reconciler list n users a page: more pages
+// from fewer users, which keeps the SQLite tests quick under -race.
+func (b *bundle) withPageSize(n int) *bundle {
+	b.pageSize = n
+	b.app, b.rec = b.replica(b.st, "replica-a")
+	return b
 }
 
 // addUsers adds n active users u<from>…@acme.test to the fake directory.
