@@ -47,6 +47,9 @@ type Webhooks struct {
 	Tolerance time.Duration `mapstructure:"tolerance"`
 	// MaxBody is the largest accepted request body, in bytes.
 	MaxBody int64 `mapstructure:"max_body"`
+	// MaxInFlight bounds the webhook requests one replica serves at once;
+	// more answer 503 with Retry-After instead of queueing.
+	MaxInFlight int `mapstructure:"max_in_flight"`
 }
 
 // WorkOS holds the workos.* keys.
@@ -86,6 +89,14 @@ type Seats struct {
 	CutoverGrace time.Duration `mapstructure:"cutover_grace"`
 	// OnDirectoryDeleted is "keep" or "free".
 	OnDirectoryDeleted string `mapstructure:"on_directory_deleted"`
+	// GuardShare and GuardMin bound one change: revoking more than this share
+	// of a plan's paid seats, and at least GuardMin of them, is held for an admin.
+	GuardShare float64 `mapstructure:"guard_share"`
+	GuardMin   int     `mapstructure:"guard_min"`
+	// GuardWindow is how far back revocations count as one burst.
+	GuardWindow time.Duration `mapstructure:"guard_window"`
+	// GuardDowngrade puts the cutover downgrade under the guard too.
+	GuardDowngrade bool `mapstructure:"guard_downgrade"`
 }
 
 // SAML holds the saml.* keys.
@@ -125,6 +136,11 @@ type HTTP struct {
 	// DebugListen, when set, serves /debug/pprof on this separate address
 	// (keep it on loopback or a private network).
 	DebugListen string `mapstructure:"debug_listen"`
+	// APIRate is each token's sustained /api/v1 request rate per second, per
+	// replica; 0 turns the limit off.
+	APIRate float64 `mapstructure:"api_rate"`
+	// APIBurst is how many /api/v1 requests a token may make at once.
+	APIBurst int `mapstructure:"api_burst"`
 }
 
 // LogFormat returns the log format to use: Log.Format when set, otherwise

@@ -36,9 +36,10 @@ var defaults = map[string]any{
 	"database.force_sqlite":   false,
 	"database.max_open_conns": 20,
 
-	"webhooks.secrets":   []string{},
-	"webhooks.tolerance": 5 * time.Minute,
-	"webhooks.max_body":  int64(1 << 20),
+	"webhooks.secrets":       []string{},
+	"webhooks.tolerance":     5 * time.Minute,
+	"webhooks.max_body":      int64(1 << 20),
+	"webhooks.max_in_flight": 256,
 
 	"workos.api_key":              "",
 	"workos.endpoint":             "https://api.workos.com",
@@ -55,6 +56,10 @@ var defaults = map[string]any{
 	"seats.test_mode_limit":      10,
 	"seats.cutover_grace":        10 * time.Minute,
 	"seats.on_directory_deleted": "keep",
+	"seats.guard_share":          0.5,
+	"seats.guard_min":            20,
+	"seats.guard_window":         10 * time.Minute,
+	"seats.guard_downgrade":      false,
 
 	"saml.login_url": "",
 
@@ -69,6 +74,8 @@ var defaults = map[string]any{
 	"http.request_timeout":  10 * time.Second,
 	"http.shutdown_timeout": 30 * time.Second,
 	"http.debug_listen":     "",
+	"http.api_rate":         20.0,
+	"http.api_burst":        40,
 }
 
 // envKeyReplacer turns a key into the tail of its environment variable name.

@@ -23,6 +23,7 @@ var specDefaults = map[string]any{
 	"webhooks.secrets":            []string{},
 	"webhooks.tolerance":          5 * time.Minute,
 	"webhooks.max_body":           int64(1048576),
+	"webhooks.max_in_flight":      256,
 	"workos.api_key":              "",
 	"workos.endpoint":             "https://api.workos.com",
 	"workos.portal_return_url":    "",
@@ -36,6 +37,10 @@ var specDefaults = map[string]any{
 	"seats.test_mode_limit":       10,
 	"seats.cutover_grace":         10 * time.Minute,
 	"seats.on_directory_deleted":  "keep",
+	"seats.guard_share":           0.5,
+	"seats.guard_min":             20,
+	"seats.guard_window":          10 * time.Minute,
+	"seats.guard_downgrade":       false,
 	"saml.login_url":              "",
 	"log.level":                   "info",
 	"log.format":                  "",
@@ -46,6 +51,8 @@ var specDefaults = map[string]any{
 	"http.request_timeout":        10 * time.Second,
 	"http.shutdown_timeout":       30 * time.Second,
 	"http.debug_listen":           "",
+	"http.api_rate":               20.0,
+	"http.api_burst":              40,
 }
 
 func TestDefaults(t *testing.T) {
@@ -108,6 +115,7 @@ func TestLoadFrom_envOverridesEveryKey(t *testing.T) {
 		"webhooks.secrets":            {"whsec_a,whsec_b", []string{"whsec_a", "whsec_b"}, nil},
 		"webhooks.tolerance":          {"90s", 90 * time.Second, nil},
 		"webhooks.max_body":           {"2048", int64(2048), nil},
+		"webhooks.max_in_flight":      {"64", 64, nil},
 		"workos.api_key":              {"sk_test_123", "sk_test_123", nil},
 		"workos.endpoint":             {"http://localhost:9999", "http://localhost:9999", nil},
 		"workos.portal_return_url":    {"https://app.test/plans/{plan_id}", "https://app.test/plans/{plan_id}", nil},
@@ -121,6 +129,10 @@ func TestLoadFrom_envOverridesEveryKey(t *testing.T) {
 		"seats.test_mode_limit":       {"3", 3, nil},
 		"seats.cutover_grace":         {"1m30s", 90 * time.Second, nil},
 		"seats.on_directory_deleted":  {"free", "free", nil},
+		"seats.guard_share":           {"0.25", 0.25, nil},
+		"seats.guard_min":             {"5", 5, nil},
+		"seats.guard_window":          {"1m", time.Minute, nil},
+		"seats.guard_downgrade":       {"true", true, nil},
 		"saml.login_url":              {"https://login.test/", "https://login.test/", nil},
 		"log.level":                   {"debug", "debug", nil},
 		"log.format":                  {"json", "json", nil},
@@ -131,6 +143,8 @@ func TestLoadFrom_envOverridesEveryKey(t *testing.T) {
 		"http.request_timeout":        {"3s", 3 * time.Second, nil},
 		"http.shutdown_timeout":       {"1m", time.Minute, nil},
 		"http.debug_listen":           {"127.0.0.1:6060", "127.0.0.1:6060", nil},
+		"http.api_rate":               {"2.5", 2.5, nil},
+		"http.api_burst":              {"5", 5, nil},
 	}
 	for _, key := range slices.Sorted(maps.Keys(defaults)) {
 		t.Run(key, func(t *testing.T) {

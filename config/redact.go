@@ -56,6 +56,7 @@ func (c Config) attrs() []slog.Attr {
 			slog.Any("secrets", secrets),
 			slog.Duration("tolerance", c.Webhooks.Tolerance),
 			slog.Int64("max_body", c.Webhooks.MaxBody),
+			slog.Int("max_in_flight", c.Webhooks.MaxInFlight),
 		),
 		slog.Group("workos",
 			slog.String("api_key", redact(c.WorkOS.APIKey)),
@@ -75,6 +76,10 @@ func (c Config) attrs() []slog.Attr {
 			slog.Int("test_mode_limit", c.Seats.TestModeLimit),
 			slog.Duration("cutover_grace", c.Seats.CutoverGrace),
 			slog.String("on_directory_deleted", c.Seats.OnDirectoryDeleted),
+			slog.Float64("guard_share", c.Seats.GuardShare),
+			slog.Int("guard_min", c.Seats.GuardMin),
+			slog.Duration("guard_window", c.Seats.GuardWindow),
+			slog.Bool("guard_downgrade", c.Seats.GuardDowngrade),
 		),
 		slog.Group("saml", slog.String("login_url", c.SAML.LoginURL)),
 		slog.Group("log",
@@ -91,6 +96,8 @@ func (c Config) attrs() []slog.Attr {
 			slog.Duration("request_timeout", c.HTTP.RequestTimeout),
 			slog.Duration("shutdown_timeout", c.HTTP.ShutdownTimeout),
 			slog.String("debug_listen", c.HTTP.DebugListen),
+			slog.Float64("api_rate", c.HTTP.APIRate),
+			slog.Int("api_burst", c.HTTP.APIBurst),
 		),
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -66,6 +67,7 @@ func (c *Config) Validate() error {
 	if c.Webhooks.MaxBody < minMaxBody || c.Webhooks.MaxBody > maxMaxBody {
 		bad("webhooks.max_body", "must be between %d and %d bytes, got %d", minMaxBody, maxMaxBody, c.Webhooks.MaxBody)
 	}
+	atLeast(bad, "webhooks.max_in_flight", c.Webhooks.MaxInFlight, 1)
 
 	if prod {
 		for _, s := range c.Webhooks.Secrets {
@@ -89,6 +91,11 @@ func (c *Config) Validate() error {
 	atLeast(bad, "seats.test_mode_limit", c.Seats.TestModeLimit, 0)
 	notNegative(bad, "seats.cutover_grace", c.Seats.CutoverGrace)
 	oneOf(bad, "seats.on_directory_deleted", c.Seats.OnDirectoryDeleted, "keep", "free")
+	if c.Seats.GuardShare <= 0 || c.Seats.GuardShare > 1 {
+		bad("seats.guard_share", "want a share in (0, 1], got %v", c.Seats.GuardShare)
+	}
+	atLeast(bad, "seats.guard_min", c.Seats.GuardMin, 0)
+	positive(bad, "seats.guard_window", c.Seats.GuardWindow)
 
 	oneOf(bad, "log.level", c.Log.Level, "debug", "info", "warn", "error")
 	oneOf(bad, "log.format", c.Log.Format, "", "text", "json")
@@ -105,6 +112,10 @@ func (c *Config) Validate() error {
 			bad("http.debug_listen", "want host:port such as \"127.0.0.1:6060\": %v", err)
 		}
 	}
+	if c.HTTP.APIRate < 0 || math.IsNaN(c.HTTP.APIRate) || math.IsInf(c.HTTP.APIRate, 0) {
+		bad("http.api_rate", "must be a number of requests per second, 0 for no limit, got %v", c.HTTP.APIRate)
+	}
+	atLeast(bad, "http.api_burst", c.HTTP.APIBurst, 1)
 
 	return errors.Join(errs...)
 }

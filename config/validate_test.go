@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,8 @@ func TestValidate(t *testing.T) {
 		{"max_body under 1 KiB", false, func(c *Config) { c.Webhooks.MaxBody = 1<<10 - 1 }, "webhooks.max_body"},
 		{"max_body 64 MiB", false, func(c *Config) { c.Webhooks.MaxBody = 64 << 20 }, ""},
 		{"max_body over 64 MiB", false, func(c *Config) { c.Webhooks.MaxBody = 64<<20 + 1 }, "webhooks.max_body"},
+		{"max_in_flight zero", false, func(c *Config) { c.Webhooks.MaxInFlight = 0 }, "webhooks.max_in_flight"},
+		{"max_in_flight one", false, func(c *Config) { c.Webhooks.MaxInFlight = 1 }, ""},
 
 		{"endpoint relative", false, func(c *Config) { c.WorkOS.Endpoint = "/api" }, "workos.endpoint"},
 		{"endpoint ftp", false, func(c *Config) { c.WorkOS.Endpoint = "ftp://api.workos.com" }, "workos.endpoint"},
@@ -111,6 +114,11 @@ func TestValidate(t *testing.T) {
 		{"lease zero", false, func(c *Config) { c.Applier.Lease = 0 }, "applier.lease"},
 		{"request_timeout zero", false, func(c *Config) { c.HTTP.RequestTimeout = 0 }, "http.request_timeout"},
 		{"shutdown_timeout negative", false, func(c *Config) { c.HTTP.ShutdownTimeout = -1 }, "http.shutdown_timeout"},
+		{"api_rate zero turns the limit off", false, func(c *Config) { c.HTTP.APIRate = 0 }, ""},
+		{"api_rate below one per second", false, func(c *Config) { c.HTTP.APIRate = 0.2 }, ""},
+		{"api_rate negative", false, func(c *Config) { c.HTTP.APIRate = -1 }, "http.api_rate"},
+		{"api_rate NaN", false, func(c *Config) { c.HTTP.APIRate = math.NaN() }, "http.api_rate"},
+		{"api_burst zero", false, func(c *Config) { c.HTTP.APIBurst = 0 }, "http.api_burst"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

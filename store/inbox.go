@@ -127,3 +127,41 @@ func (s *Store) InboxCounts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, nil
 }
+
+// Backlog summarizes the pending inbox for monitoring.
+type Backlog struct {
+	Pending int64 // events not applied yet
+	Waiting int64 // of those, events waiting for their plan to be linked (SPEC §4.1)
+	// Oldest is the received_at of the oldest pending event that is not
+	// waiting for its plan; zero when there is none.
+	Oldest time.Time
+}
+
+// InboxBacklog returns the pending inbox's size and age. Both queries filter on
+// status = 'pending', the predicate of the partial index inbox_events_pending,
+// so they read only pending rows however long the processed history grows.
+// Events waiting for a plan are left out of Oldest: they wait legitimately,
+// until applier.unmatched_after, and would otherwise look like a stuck applier.
+func (s *Store) InboxBacklog(ctx context.Context) (Backlog, error) {
+	var b Backlog
+	var n struct{ Pending, Waiting int64 }
+	err := s.q(ctx).Raw(`SELECT COUNT(*) AS pending, COALESCE(SUM(CASE WHEN reason LIKE 'waiting%' THEN 1 ELSE 0 END), 0) AS waiting
+		FROM inbox_events WHERE status = 'pending'`).Scan(&n).Error
+	if err != nil {
+		return b, fmt.Errorf("inbox backlog: %w", translate(err))
+	}
+	b.Pending, b.Waiting = n.Pending, n.Waiting
+	if b.Pending == b.Waiting {
+		return b, nil
+	}
+	var oldest []struct{ ReceivedAt time.Time }
+	err = s.q(ctx).Raw(`SELECT received_at FROM inbox_events WHERE status = 'pending' AND reason NOT LIKE 'waiting%'
+		ORDER BY received_at LIMIT 1`).Scan(&oldest).Error
+	if err != nil {
+		return b, fmt.Errorf("inbox backlog: %w", translate(err))
+	}
+	if len(oldest) > 0 {
+		b.Oldest = oldest[0].ReceivedAt
+	}
+	return b, nil
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/seatsync/seatsync/pkg/membership"
@@ -121,7 +122,21 @@ type MemberPage struct {
 // organization's free members (tier "free"), or both (tier ""), after the cursor
 // email. The indexes members_plan and members_free serve each tier.
 func (s *Store) PlanMembers(ctx context.Context, planID, orgID, tier, after string, limit int) (MemberPage, error) {
+	return s.SearchPlanMembers(ctx, planID, orgID, tier, "", after, limit)
+}
+
+// SearchPlanMembers is PlanMembers limited to the emails that start with
+// prefix (compared as given: emails are stored normalized, so pass a
+// normalized prefix; "" matches every email). The prefix becomes a range on
+// email, which the same indexes serve, plus a LIKE that keeps the range
+// exact under any collation; LIKE metacharacters in prefix match literally.
+func (s *Store) SearchPlanMembers(ctx context.Context, planID, orgID, tier, prefix, after string, limit int) (MemberPage, error) {
 	q := s.q(ctx).Model(&MemberRow{}).Where("email > ?", after).Order("email").Limit(limit + 1)
+	if prefix != "" {
+		// U+10FFFF sorts after every character in binary and C collations,
+		// and after anything an email holds in linguistic ones.
+		q = q.Where(`email >= ? AND email < ? AND email LIKE ? ESCAPE '\'`, prefix, prefix+"\U0010FFFF", likePrefix(prefix))
+	}
 	switch tier {
 	case "paid":
 		q = q.Where("plan_id = ?", planID)
@@ -141,6 +156,12 @@ func (s *Store) PlanMembers(ctx context.Context, planID, orgID, tier, after stri
 	}
 	page.Members = rows
 	return page, nil
+}
+
+// likePrefix is the LIKE pattern of the strings starting with prefix, with
+// the escape character \ and the wildcards % and _ escaped.
+func likePrefix(prefix string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
 }
 
 // SeatCounts returns the paid seats of a plan and the free members of its

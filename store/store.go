@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -95,6 +96,10 @@ func (s *Store) Close() error {
 	}
 	return sqlDB.Close()
 }
+
+// Pool returns the connection pool, for its statistics (the go_sql_* metrics);
+// queries go through Store's methods. It fails on a Store inside Tx.
+func (s *Store) Pool() (*sql.DB, error) { return s.db.DB() }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

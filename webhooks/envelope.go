@@ -89,6 +89,33 @@ func (e Envelope) InboxEvent(raw []byte, src membership.Source) membership.Inbox
 	return membership.InboxEvent{EventID: e.ID, Type: e.Event, CreatedAt: e.CreatedAt, Payload: raw, Source: src}
 }
 
+// DirectoryID returns the directory the event is about, for log lines:
+// data.directory_id of user and group events, data.id of directory events.
+// It is empty when data names none or the value is not a plausible id.
+func (e Envelope) DirectoryID() string {
+	var d struct {
+		ID          string `json:"id"`
+		Object      string `json:"object"`
+		DirectoryID string `json:"directory_id"`
+	}
+	if len(e.Data) == 0 || json.Unmarshal(e.Data, &d) != nil {
+		return ""
+	}
+	id := d.DirectoryID
+	if id == "" && d.Object == "directory" {
+		id = d.ID
+	}
+	if len(id) > maxFieldLen {
+		return ""
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return "" // the value goes into log lines: printable ASCII only
+		}
+	}
+	return id
+}
+
 // stringField returns fields[name] as a printable-ASCII string. Absent or null
 // is an error only when required.
 func stringField(fields map[string]json.RawMessage, name string, required bool) (string, error) {

@@ -37,6 +37,17 @@ type Inbox interface {
 	PutInbox(ctx context.Context, ev membership.InboxEvent) (duplicate bool, err error)
 }
 
+// Observer is told about every delivery, for metrics; *metrics.Metrics
+// implements it. Calls must not block.
+type Observer interface {
+	// EventReceived reports a stored delivery: source "webhook", the event
+	// type, and its receipt status (accepted, duplicate or ignored).
+	EventReceived(source, eventType, status string)
+	// WebhookRejected reports a delivery answered with an error, by its code
+	// (signature_mismatch, invalid_envelope, database_unavailable …).
+	WebhookRejected(code string)
+}
+
 // Handler receives WorkOS webhook deliveries (SPEC §2). It only verifies and
 // records; appliers apply the rules later, so WorkOS never waits on them.
 type Handler struct {
@@ -44,6 +55,7 @@ type Handler struct {
 	inbox    Inbox
 	maxBody  int64
 	log      *slog.Logger
+	obs      Observer
 }
 
 // NewHandler returns a Handler. maxBody ≤ 0 means DefaultMaxBody and a nil log
@@ -59,8 +71,22 @@ func NewHandler(v *Verifier, inbox Inbox, maxBody int64, log *slog.Logger) *Hand
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{verifier: v, inbox: inbox, maxBody: maxBody, log: log}
+	return &Handler{verifier: v, inbox: inbox, maxBody: maxBody, log: log, obs: nopObserver{}}
 }
+
+// SetObserver makes o hear of every delivery; call it before serving. Nil
+// means nobody.
+func (h *Handler) SetObserver(o Observer) {
+	if o == nil {
+		o = nopObserver{}
+	}
+	h.obs = o
+}
+
+type nopObserver struct{}
+
+func (nopObserver) EventReceived(string, string, string) {}
+func (nopObserver) WebhookRejected(string)               {}
 
 type receipt struct {
 	Status string `json:"status"`
@@ -87,7 +113,7 @@ func (h *Handler) Receive(c echo.Context) error {
 	if err != nil {
 		// Unchanged: the store already made a lost database Kind Unavailable,
 		// which becomes 503 so that WorkOS retries.
-		return err
+		return h.reject(ctx, err)
 	}
 	status := StatusAccepted
 	switch {
@@ -97,7 +123,9 @@ func (h *Handler) Receive(c echo.Context) error {
 		// Acknowledged so WorkOS does not retry it for days.
 		status = StatusIgnored
 	}
-	h.log.InfoContext(ctx, "webhook received", "event_id", env.ID, "event_type", env.Event, "outcome", status)
+	h.obs.EventReceived(string(membership.SourceWebhook), env.Event, status)
+	h.log.InfoContext(ctx, "webhook received", "event_id", env.ID, "event_type", env.Event,
+		"directory_id", env.DirectoryID(), "outcome", status)
 	return c.JSON(http.StatusOK, receipt{Status: status})
 }
 
@@ -142,7 +170,9 @@ func (h *Handler) verify(header http.Header, body []byte) error {
 // reject logs why a delivery was refused, by code only: the header, body and
 // any email in them stay out of the logs.
 func (h *Handler) reject(ctx context.Context, err error) error {
-	h.log.WarnContext(ctx, "webhook rejected", "err", membership.ErrorCode(err))
+	code := membership.ErrorCode(err)
+	h.obs.WebhookRejected(code)
+	h.log.WarnContext(ctx, "webhook rejected", "err", code)
 	return err
 }
 

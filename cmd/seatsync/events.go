@@ -12,7 +12,7 @@ import (
 // eventsCmd reads the WorkOS Events API by hand, beside or instead of the
 // poller that serve runs when workos.events_poll_interval is set.
 func eventsCmd(e *env) *cobra.Command {
-	c := &cobra.Command{Use: "events", Short: "Read the WorkOS Events API"}
+	c := &cobra.Command{Use: "events", Short: "Read the WorkOS Events API; list and retry inbox events"}
 	pull := &cobra.Command{
 		Use:   "pull",
 		Short: "Pull Directory Sync events once from the stored cursor into the inbox",
@@ -35,6 +35,6 @@ func eventsCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	c.AddCommand(pull)
+	c.AddCommand(pull, eventsListCmd(e), eventsRetryCmd(e)) // list and retry: events_repair.go
 	return c
 }

@@ -104,7 +104,7 @@ func (e *env) api(ctx context.Context, fn func(apiCall) error) error {
 		return err
 	}
 	if cfg.Auth.JWTSecret == "" {
-		return fmt.Errorf("plans: auth.jwt_secret is not configured")
+		return fmt.Errorf("admin API: auth.jwt_secret is not configured")
 	}
 	tok, err := auth.Mint(cfg.Auth.JWTSecret, auth.Principal{Email: "cli@service", Service: true}, time.Minute, time.Now(), cfg.Auth.Issuer, cfg.Auth.Audience)
 	if err != nil {

@@ -109,14 +109,24 @@ func (p *progressPrinter) update(pr reconcile.Progress) {
 }
 
 // bar redraws one line: the directory, a bar of listed over expected users
-// (the stored count is an estimate, so it never passes 100%), and the counts.
+// (the stored count is an estimate, so it stops short of full until the
+// listing ends), and the counts. With nothing stored yet the total is
+// unknown, and a marker moves with each page instead.
 func (p *progressPrinter) bar(head, counts string, pr reconcile.Progress) {
 	width := max(p.width-len(head)-len(counts)-6, 10)
-	filled := width
-	if pr.Phase == "listing" && pr.Expected > 0 {
-		filled = min(width*pr.Listed/pr.Expected, width)
+	fill := strings.Repeat("=", width)
+	switch {
+	case pr.Phase != "listing":
+	case pr.Expected > pr.Listed:
+		n := width * pr.Listed / pr.Expected
+		fill = strings.Repeat("=", n) + strings.Repeat(" ", width-n)
+	case pr.Expected == pr.Listed && pr.Listed > 0:
+		fill = strings.Repeat("=", width-1) + " "
+	default:
+		at := pr.Requests % (width - 2)
+		fill = strings.Repeat(" ", at) + "<=>" + strings.Repeat(" ", width-at-3)
 	}
-	fmt.Fprintf(p.w, "\r%s [%s%s] %s\x1b[K", head, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), counts)
+	fmt.Fprintf(p.w, "\r%s [%s] %s\x1b[K", head, fill, counts)
 	p.drawn = true
 	if pr.Phase == "done" {
 		fmt.Fprintln(p.w)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/seatsync/seatsync/config"
@@ -18,6 +19,7 @@ import (
 	"github.com/seatsync/seatsync/pkg/auth"
 	"github.com/seatsync/seatsync/pkg/events"
 	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/pkg/metrics"
 	"github.com/seatsync/seatsync/pkg/reconcile"
 	"github.com/seatsync/seatsync/pkg/server"
 	"github.com/seatsync/seatsync/pkg/workosapi"
@@ -58,14 +60,25 @@ func (i *instance) runInbox(ctx context.Context) { i.inbox.Run(ctx) }
 
 // newService wires the components from cfg; ctx bounds background helpers (JWKS refresh).
 func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*instance, error) {
+	// Every line logged with a request's context carries its request_id,
+	// whichever component writes it.
+	log = slog.New(server.LogHandler(log.Handler()))
 	st, err := openStore(ctx, cfg, log, cfg.Database.AutoMigrate)
 	if err != nil {
+		return nil, err
+	}
+	// A registry of our own, never the global default (STYLE 3.10).
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	if err := m.WatchStore(st); err != nil {
+		_ = st.Close()
 		return nil, err
 	}
 	// Up to 256 deliveries share a commit; a lone one waits at most 2 ms for company.
 	inbox := st.NewInboxWriter(256, 2*time.Millisecond, 4)
 	app := applier.New(st, applier.Options{Rules: rules(cfg), Workers: cfg.Applier.Workers, MaxAttempts: cfg.Applier.MaxAttempts,
-		UnmatchedAfter: cfg.Applier.UnmatchedAfter, Log: log})
+		UnmatchedAfter: cfg.Applier.UnmatchedAfter, Log: log, Observer: m, Guard: membership.Guard{Share: cfg.Seats.GuardShare,
+			Min: cfg.Seats.GuardMin, Window: cfg.Seats.GuardWindow, Downgrade: cfg.Seats.GuardDowngrade}})
 	var wh *webhooks.Handler
 	if len(cfg.Webhooks.Secrets) > 0 {
 		v, err := webhooks.NewVerifier(cfg.Webhooks.Secrets, cfg.Webhooks.Tolerance, time.Now)
@@ -74,6 +87,7 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 			return nil, fmt.Errorf("webhooks.secrets: %w", err)
 		}
 		wh = webhooks.NewHandler(v, kickingInbox{inbox, app}, cfg.Webhooks.MaxBody, log)
+		wh.SetObserver(m)
 	} else {
 		log.Warn("webhooks.secrets is empty: POST /webhooks/workos answers 503 until a secret is configured")
 	}
@@ -90,14 +104,15 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 	}
 	var wos *workosapi.Client
 	if cfg.WorkOS.APIKey != "" {
-		if wos, err = workosapi.New(workosapi.Options{APIKey: cfg.WorkOS.APIKey, Endpoint: cfg.WorkOS.Endpoint, Log: log}); err != nil {
+		if wos, err = workosapi.New(workosapi.Options{APIKey: cfg.WorkOS.APIKey, Endpoint: cfg.WorkOS.Endpoint, Log: log, Observer: m}); err != nil {
 			_ = st.Close()
 			return nil, fmt.Errorf("workos: %w", err)
 		}
 	}
 	var rec *reconcile.Reconciler
 	if wos != nil {
-		rec = reconcile.New(st, app, wos, reconcile.Options{Lease: cfg.Applier.Lease, Log: log})
+		rec = reconcile.New(st, app, wos, reconcile.Options{Lease: cfg.Applier.Lease, Log: log,
+			Progress: func(p reconcile.Progress) { m.ReconcileProgress(p.PlanID, p.DirectoryID, p.Phase, p.Listed, p.Gone) }})
 		// Where WorkOS can be asked, a cutover downgrade reconciles first (SPEC §3).
 		app.SetBeforeDowngrade(rec.BeforeDowngrade)
 	}
@@ -105,11 +120,13 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 		RequestTimeout: cfg.HTTP.RequestTimeout, Log: log,
 		SAMLLoginURL: cfg.SAML.LoginURL, MaxFormBody: cfg.Webhooks.MaxBody,
 		PortalReturnURL: cfg.WorkOS.PortalReturnURL, PortalSuccessURL: cfg.WorkOS.PortalSuccessURL,
-		SessionSecret: cfg.Auth.JWTSecret, InsecureCookies: cfg.Env == config.EnvDev, Reconciler: rec})
+		SessionSecret: cfg.Auth.JWTSecret, InsecureCookies: cfg.Env == config.EnvDev, Reconciler: rec,
+		APIRate: cfg.HTTP.APIRate, APIBurst: cfg.HTTP.APIBurst, WebhookMaxInFlight: cfg.Webhooks.MaxInFlight,
+		HSTS: cfg.Env == config.EnvProduction, Metrics: m, Gatherer: reg})
 	var poller *events.Poller
 	if wos != nil {
 		// The default holder (hostname plus a random suffix) tells replicas apart.
-		poller = events.New(st, wos, events.Options{Lease: cfg.Applier.Lease, Log: log, Kick: app.Kick})
+		poller = events.New(st, wos, events.Options{Lease: cfg.Applier.Lease, Log: log, Kick: app.Kick, Observer: m})
 	}
 	return &instance{store: st, applier: app, echo: e, workos: wos, inbox: inbox, poller: poller, reconciler: rec}, nil
 }

@@ -25,9 +25,31 @@ type Options struct {
 	BatchSize      int           // events claimed and committed together
 	Now            func() time.Time
 	Log            *slog.Logger
+	// Guard holds changes that would revoke too many seats at once; zero disables it.
+	Guard membership.Guard
 	// BeforeDowngrade runs before a scheduled cutover downgrade (reconciliation hook).
 	BeforeDowngrade func(ctx context.Context, planID string) error
+	// Observer hears of outcomes, retries and batches, for metrics; nil means nobody.
+	Observer Observer
 }
+
+// Observer is told what the applier did; *metrics.Metrics implements it.
+// Calls must not block.
+type Observer interface {
+	// EventApplied reports an event's final outcome and its time since it
+	// was received.
+	EventApplied(eventType, outcome string, lag time.Duration)
+	// EventRetried reports a failed attempt that will be tried again.
+	EventRetried(eventType string)
+	// ApplyBatch reports how many events one transaction committed.
+	ApplyBatch(size int)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) EventApplied(string, string, time.Duration) {}
+func (nopObserver) EventRetried(string)                        {}
+func (nopObserver) ApplyBatch(int)                             {}
 
 // Applier applies inbox events.
 type Applier struct {
@@ -55,6 +77,9 @@ func New(st *store.Store, opts Options) *Applier {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	if st.Dialect() == "sqlite" {
 		opts.Workers = 1 // one writer: more workers would only queue on the connection
@@ -135,18 +160,21 @@ type result struct {
 // event, and any run the batched path cannot finish, is applied one by one in
 // its own savepoint, so one poisoned event never fails the others.
 func (a *Applier) ApplyNext(ctx context.Context) (bool, error) {
-	claimed := false
+	var (
+		evs  []store.InboxRow
+		done []store.Finished
+		wall time.Time
+	)
 	err := a.st.Tx(ctx, func(tx *store.Store) error {
 		// Inbox scheduling runs on the wall clock, like received_at; the rules'
 		// clock (opts.Now) stamps what the events change.
-		wall := time.Now().UTC()
-		evs, err := tx.ClaimPendingBatch(ctx, wall, a.opts.BatchSize)
+		wall = time.Now().UTC()
+		var err error
+		evs, err = tx.ClaimPendingBatch(ctx, wall, a.opts.BatchSize)
 		if err != nil || len(evs) == 0 {
 			return err
 		}
-		claimed = true
 		now := a.opts.Now().UTC()
-		var done []store.Finished
 		for i := 0; i < len(evs); {
 			j := i
 			for j < len(evs) && isUserEvent(evs[j].EventType) {
@@ -171,7 +199,29 @@ func (a *Applier) ApplyNext(ctx context.Context) (bool, error) {
 		}
 		return tx.FinishBatch(ctx, done, wall)
 	})
-	return claimed, err
+	if err == nil && len(evs) > 0 {
+		a.report(evs, done, wall)
+	}
+	return len(evs) > 0, err
+}
+
+// report tells the log and the observer what a committed batch did: only
+// after the commit, since a rolled-back batch stays pending and is applied again.
+func (a *Applier) report(evs []store.InboxRow, done []store.Finished, wall time.Time) {
+	a.opts.Observer.ApplyBatch(len(evs))
+	byID := make(map[int64]*store.InboxRow, len(evs))
+	for i := range evs {
+		byID[evs[i].ID] = &evs[i]
+	}
+	for _, f := range done {
+		ev := byID[f.ID]
+		if ev == nil {
+			continue
+		}
+		a.opts.Observer.EventApplied(ev.EventType, string(f.Outcome), wall.Sub(ev.ReceivedAt))
+		a.opts.Log.Debug("event applied", "event_id", ev.EventID, "event_type", ev.EventType,
+			"outcome", f.Outcome, "plan_id", f.PlanID, "directory_id", f.DirID)
+	}
 }
 
 func isUserEvent(t string) bool {
@@ -188,8 +238,6 @@ func (a *Applier) applyOne(ctx context.Context, tx *store.Store, ev *store.Inbox
 		return err
 	})
 	if herr == nil {
-		a.opts.Log.Debug("event applied", "event_id", ev.EventID, "event_type", ev.EventType,
-			"outcome", res.outcome, "plan_id", res.planID, "directory_id", res.dirID)
 		return &store.Finished{ID: ev.ID, Outcome: res.outcome, Reason: res.reason, PlanID: res.planID, DirID: res.dirID}, nil
 	}
 	if store.IsUnavailable(herr) {
@@ -203,18 +251,29 @@ func (a *Applier) failed(ctx context.Context, tx *store.Store, ev *store.InboxRo
 	var w *errWaiting
 	if errors.As(herr, &w) {
 		if now.Sub(ev.ReceivedAt) >= a.opts.UnmatchedAfter {
-			a.opts.Log.Info("event unmatched", "event_id", ev.EventID, "event_type", ev.EventType)
+			a.opts.Log.Info("event unmatched", a.eventAttrs(ctx, tx, ev)...)
+			a.parked(ev, membership.OutcomeUnmatched, now)
 			return tx.Park(ctx, ev.ID, membership.OutcomeUnmatched, attempts, w.reason, "", now)
 		}
 		return tx.Postpone(ctx, ev.ID, attempts, now.Add(retryDelay(attempts, time.Minute)), w.reason, "")
 	}
 	if membership.ErrorKind(herr) == membership.Invalid || attempts >= a.opts.MaxAttempts {
 		// A payload that cannot be decoded will not decode next time either.
-		a.opts.Log.Error("event failed", "event_id", ev.EventID, "event_type", ev.EventType, "err", herr)
+		a.opts.Log.Error("event failed", append(a.eventAttrs(ctx, tx, ev), "err", herr)...)
+		a.parked(ev, membership.OutcomeFailed, now)
 		return tx.Park(ctx, ev.ID, membership.OutcomeFailed, attempts, "failed", herr.Error(), now)
 	}
-	a.opts.Log.Warn("event will be retried", "event_id", ev.EventID, "event_type", ev.EventType, "attempt", attempts, "err", herr)
+	a.opts.Log.Warn("event will be retried", append(a.eventAttrs(ctx, tx, ev), "attempt", attempts, "err", herr)...)
+	a.opts.Observer.EventRetried(ev.EventType)
 	return tx.Postpone(ctx, ev.ID, attempts, now.Add(retryDelay(attempts, 5*time.Minute)), "retrying", herr.Error())
+}
+
+// parked reports an event parked as failed or unmatched. Unlike report, which
+// runs after the commit, it runs inside the transaction: should the batch roll
+// back later (the database lost), the event is parked again and counted twice,
+// which errs on the side of the failure alert.
+func (a *Applier) parked(ev *store.InboxRow, o membership.Outcome, now time.Time) {
+	a.opts.Observer.EventApplied(ev.EventType, string(o), now.Sub(ev.ReceivedAt))
 }
 
 // retryDelay doubles from two seconds (after the first attempt) up to ceiling.

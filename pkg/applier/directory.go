@@ -103,7 +103,7 @@ func (a *Applier) removeDirectory(ctx context.Context, tx *store.Store, plan sto
 		if err := tx.SavePlanState(ctx, p); err != nil {
 			return err
 		}
-		if err := tx.ReleaseDirectorySeats(ctx, plan.ID, policy, now, eventID); err != nil {
+		if err := a.releaseSeats(ctx, tx, plan.ID, policy, eventID, now); err != nil {
 			return err
 		}
 	}

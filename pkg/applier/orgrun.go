@@ -29,6 +29,7 @@ type orgRun struct {
 	savedUsers map[string]membership.DirectoryUser
 	changed    map[string]bool // member emails to write
 	touched    map[string]int  // directory id → |E| delta
+	revoked    map[string]int  // plan id → revocations not yet in the audit table (for the guard)
 	audit      []membership.AuditEntry
 }
 
@@ -88,7 +89,7 @@ func (o *orgRun) load(ctx context.Context, evs []userEvent) error {
 	if o.claims, err = o.tx.Claims(ctx, o.orgID, emails, ""); err != nil {
 		return err
 	}
-	o.savedUsers, o.changed, o.touched = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}
+	o.savedUsers, o.changed, o.touched, o.revoked = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}, map[string]int{}
 	return o.loadMembers(ctx, emails)
 }
 
@@ -155,6 +156,12 @@ func (o *orgRun) apply(ctx context.Context, e userEvent, now time.Time) (store.F
 	}
 	r := membership.ApplyUser(snap, membership.UserChange{User: u, EventID: e.row.EventID, Actor: "directory:" + u.DirectoryID})
 	f.Outcome, f.Reason = r.Outcome, r.Reason
+	r, _, err := o.a.guardChanges(ctx, o.tx, plan.ID, r, o.revoked[plan.ID], now)
+	if err != nil {
+		return f, err
+	}
+	revoked, _ := membership.Revocations(plan.ID, r.Changes)
+	o.revoked[plan.ID] += len(revoked)
 	o.record(plan, dir, stored, r)
 	if r.Cutover {
 		return f, o.cutover(ctx, r.Plan, e.row.EventID, now)
@@ -202,7 +209,7 @@ func (o *orgRun) cutover(ctx context.Context, p membership.Plan, eventID string,
 	if p.DowngradedAt == nil {
 		return nil
 	}
-	if _, err := o.tx.Downgrade(ctx, p.ID, now, eventID, downgradeReason); err != nil {
+	if _, _, err := o.a.downgrade(ctx, o.tx, p.ID, eventID, now); err != nil {
 		return err
 	}
 	return o.loadMembers(ctx, slices.Collect(maps.Keys(o.members)))
@@ -235,6 +242,6 @@ func (o *orgRun) flush(ctx context.Context, now time.Time) error {
 	for email := range o.changed {
 		o.flushed[email] = o.members[email]
 	}
-	o.savedUsers, o.changed, o.touched, o.audit = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}, nil
+	o.savedUsers, o.changed, o.touched, o.revoked, o.audit = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}, map[string]int{}, nil
 	return nil
 }

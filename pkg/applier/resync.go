@@ -62,7 +62,7 @@ func (a *Applier) resync(ctx context.Context, tx *store.Store, planID, eventID s
 		return err
 	}
 	if p.DowngradedAt != nil {
-		_, err = tx.Downgrade(ctx, planID, now, eventID, downgradeReason)
+		_, _, err = a.downgrade(ctx, tx, planID, eventID, now)
 	}
 	return err
 }
@@ -97,14 +97,22 @@ func (a *Applier) reevaluateSeats(ctx context.Context, tx *store.Store, plan sto
 			}
 			after := m
 			after.PlanID, after.Source, after.DirectoryUserID = seat.PlanID, seat.Source, seat.DirectoryUserID
-			if err := tx.SaveMember(ctx, plan.OrganizationID, &m, after); err != nil {
+			r := membership.UserResult{Changes: []membership.MemberChange{{Before: m, After: after}}}
+			if act := membership.SeatAction(m, seat); act != "" {
+				r.Audit = []membership.AuditEntry{{PlanID: plan.ID, At: now, Actor: "system", Action: act,
+					MemberEmail: m.Email, FromPlanID: m.PlanID, EventID: eventID, Reason: "re-decided after the directory or the plan's settings changed"}}
+			}
+			r, _, err := a.guardChanges(ctx, tx, plan.ID, r, 0, now)
+			if err != nil {
 				return err
 			}
-			if act := membership.SeatAction(m, seat); act != "" {
-				if err := tx.AddAudit(ctx, membership.AuditEntry{PlanID: plan.ID, At: now, Actor: "system", Action: act,
-					MemberEmail: m.Email, FromPlanID: m.PlanID, EventID: eventID, Reason: "re-decided after the directory or the plan's settings changed"}); err != nil {
+			for _, c := range r.Changes {
+				if err := tx.SaveMember(ctx, plan.OrganizationID, &c.Before, c.After); err != nil {
 					return err
 				}
+			}
+			if err := tx.AddAudit(ctx, r.Audit...); err != nil {
+				return err
 			}
 		}
 		if page.After == "" {

@@ -59,9 +59,9 @@ func (a *Applier) RunDueDowngrades(ctx context.Context) (int, error) {
 			if plan, err = tx.Plan(ctx, planID); err != nil || plan.DowngradeDueAt == nil || plan.DowngradeDueAt.After(now) {
 				return err // another replica did it, or the plan left directory mode
 			}
-			n, err := tx.Downgrade(ctx, planID, now, "", downgradeReason)
-			if err != nil {
-				return err
+			n, done, err := a.downgrade(ctx, tx, planID, "", now)
+			if err != nil || !done {
+				return err // held: the admin's approval runs it
 			}
 			p := plan.Domain(a.opts.Rules)
 			p.DowngradeDueAt, p.DowngradedAt = nil, &now

@@ -156,6 +156,10 @@ func (a *Applier) persist(ctx context.Context, tx *store.Store, orgID string, be
 	if err := tx.TouchDirectory(ctx, dirID, r.Plan.Added-before.Added, now); err != nil {
 		return err
 	}
+	r, _, err := a.guardChanges(ctx, tx, before.ID, r, 0, now)
+	if err != nil {
+		return err
+	}
 	for _, c := range r.Changes {
 		if err := tx.SaveMember(ctx, orgID, previous(c), c.After); err != nil {
 			return err
@@ -171,7 +175,7 @@ func (a *Applier) persist(ctx context.Context, tx *store.Store, orgID string, be
 		return err
 	}
 	if r.Plan.DowngradedAt != nil {
-		_, err := tx.Downgrade(ctx, r.Plan.ID, now, eventID, downgradeReason)
+		_, _, err := a.downgrade(ctx, tx, r.Plan.ID, eventID, now)
 		return err
 	}
 	return nil

@@ -51,6 +51,15 @@ type Options struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	Kick      func() // called after new events are committed, to wake the local applier
+	Observer  Observer
+}
+
+// Observer hears of every event a pull stored or found already stored, for
+// metrics; *metrics.Metrics implements it. Calls must not block.
+type Observer interface {
+	// EventReceived reports one event: source "events_api", its type, and
+	// accepted, duplicate or ignored.
+	EventReceived(source, eventType, status string)
 }
 
 // Report counts what one PullOnce did.

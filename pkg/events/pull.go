@@ -80,14 +80,16 @@ func (p *Poller) PullOnce(ctx context.Context) (Report, error) {
 
 // commit stores one page's events and moves the cursor in one transaction.
 func (p *Poller) commit(ctx context.Context, evs []workosapi.Event, cursor string) (stored, dups int, err error) {
+	duplicate := make([]bool, len(evs))
 	err = p.st.Tx(ctx, func(tx *store.Store) error {
 		stored, dups = 0, 0
-		for _, ev := range evs {
+		for i, ev := range evs {
 			dup, err := tx.PutInbox(ctx, membership.InboxEvent{EventID: ev.ID, Type: ev.Type, CreatedAt: ev.CreatedAt,
 				Payload: ev.Raw, Source: membership.SourceEventsAPI})
 			if err != nil {
 				return err
 			}
+			duplicate[i] = dup
 			if dup {
 				dups++
 			} else {
@@ -96,6 +98,18 @@ func (p *Poller) commit(ctx context.Context, evs []workosapi.Event, cursor strin
 		}
 		return tx.SetEventCursor(ctx, CursorName, cursor)
 	})
+	if err == nil && p.opts.Observer != nil {
+		for i, ev := range evs {
+			status := "accepted"
+			switch {
+			case duplicate[i]:
+				status = "duplicate"
+			case !membership.IsKnownEventType(ev.Type):
+				status = "ignored"
+			}
+			p.opts.Observer.EventReceived(string(membership.SourceEventsAPI), ev.Type, status)
+		}
+	}
 	return stored, dups, err
 }
 

@@ -182,7 +182,6 @@ func (d *dirRun) save(ctx context.Context, seen []string) error {
 
 func (d *dirRun) report(phase string) {
 	d.p.Phase, d.p.Listed, d.p.Changed, d.p.Gone, d.p.Requests = phase, d.row.Listed, d.row.Changed, d.row.Gone, d.row.Requests
-	d.p.Expected = max(d.p.Expected, d.p.Listed)
 	d.progress(d.p)
 }
 

@@ -39,6 +39,9 @@ type Options struct {
 	PageSize int
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Progress, when set, also receives every run's progress, whoever started
+	// the run (metrics); it must not block.
+	Progress func(Progress)
 }
 
 // Reconciler reconciles plans' directories. It is safe for concurrent use.
@@ -79,7 +82,7 @@ type Progress struct {
 	Phase       string // "listing", "marking" (users gone) or "done"
 	Resumed     bool   // the directory's run continued an interrupted one
 	Listed      int
-	Expected    int // users stored before the run, or Listed when more: an estimate for progress bars
+	Expected    int // live users stored when the directory's run began: an estimate (0 = unknown) for progress bars
 	Changed     int
 	Gone        int
 	Requests    int
@@ -202,6 +205,10 @@ func (j *Job) Run(ctx context.Context, progress func(Progress)) (Report, error) 
 	defer j.release(ctx)
 	if progress == nil {
 		progress = func(Progress) {}
+	}
+	if observe := j.r.opts.Progress; observe != nil {
+		report := progress
+		progress = func(p Progress) { observe(p); report(p) }
 	}
 	ctx = workosapi.CountRequests(ctx, &j.requests)
 	rep := Report{Directories: len(j.dirs)}

@@ -28,9 +28,18 @@ func TestReconcile_paginates2500Users(t *testing.T) {
 		b := setup(t, dialect)
 		b.addUsers(0, n)
 		var pages []reconcile.Progress
-		rep, err := b.rec.Run(t.Context(), testPlan, func(p reconcile.Progress) { pages = append(pages, p) })
+		var midway []store.ReconciliationRow
+		rep, err := b.rec.Run(t.Context(), testPlan, func(p reconcile.Progress) {
+			pages = append(pages, p)
+			if len(pages) == 2 { // what the plan status reads while the run goes on
+				midway, _ = b.st.PlanReconciliations(t.Context(), testPlan)
+			}
+		})
 		if err != nil {
 			t.Fatalf("Run: %v", err)
+		}
+		if len(midway) != 1 || midway[0].State != store.ReconcileRunning || midway[0].Listed != 200 || midway[0].Requests != 2 {
+			t.Errorf("after two pages the stored progress is %+v, want running with 200 listed", midway)
 		}
 		t.Logf("%s: %d users reconciled in %s with %d requests (%d GET /directory_users, %d GET /directories)",
 			dialect, n, rep.Duration.Round(time.Millisecond), rep.Requests, b.userRequests(), b.fake.Requests("/directories"))

@@ -58,11 +58,21 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if status == http.StatusInternalServerError {
 			log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID(c), "err", err)
 		}
-		if status == http.StatusServiceUnavailable {
-			c.Response().Header().Set("Retry-After", "5")
+		// A handler that knows better (the rate limiter) sets Retry-After itself.
+		if h := c.Response().Header(); h.Get("Retry-After") == "" {
+			switch status {
+			case http.StatusServiceUnavailable:
+				h.Set("Retry-After", "5")
+			case http.StatusTooManyRequests:
+				h.Set("Retry-After", "1")
+			}
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)
+			return
+		}
+		if wantsHTML(c) { // the admin pages (page.go): the same status, as a page
+			_ = renderErrorPage(c, status, body.Code, body.Message)
 			return
 		}
 		_ = c.JSON(status, errorBody{Error: body})

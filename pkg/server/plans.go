@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -173,13 +174,23 @@ type planStatus struct {
 	// Reconciliation is the drift report of the latest reconciliation; null
 	// when the plan was never reconciled (reconcile.go).
 	Reconciliation *reconciliationStatus `json:"reconciliation"`
+	// HeldChanges are revocations the mass-revocation guard holds for an admin.
+	HeldChanges []heldChangeJSON `json:"held_changes"`
 }
 
 func (s *Server) writeStatus(c echo.Context, code int, planID string) error {
-	ctx := c.Request().Context()
-	row, err := s.Store.Plan(ctx, planID)
+	st, err := s.loadStatus(c.Request().Context(), planID)
 	if err != nil {
 		return err
+	}
+	return c.JSON(code, st)
+}
+
+// loadStatus reads the plan status, for the API and the admin page alike.
+func (s *Server) loadStatus(ctx context.Context, planID string) (planStatus, error) {
+	row, err := s.Store.Plan(ctx, planID)
+	if err != nil {
+		return planStatus{}, err
 	}
 	p := row.Domain(s.Rules)
 	st := planStatus{ID: row.ID, OrganizationID: row.OrganizationID, Name: row.Name, Mode: row.Mode, TestModeLimit: p.Limit,
@@ -190,12 +201,12 @@ func (s *Server) writeStatus(c echo.Context, code int, planID string) error {
 	}
 	dirs, err := s.Store.PlanDirectories(ctx, planID)
 	if err != nil {
-		return err
+		return planStatus{}, err
 	}
 	for _, d := range dirs {
 		ds := directoryStatus{ID: d.ID, State: d.State, Type: d.Type, Name: d.Name, UsersAdded: d.UsersAdded, LastEventAt: d.LastEventAt}
 		if ds.ActiveUsers, err = s.Store.ActiveUsers(ctx, d.ID); err != nil {
-			return err
+			return planStatus{}, err
 		}
 		if d.LastEventAt != nil && (st.LastEventAt == nil || d.LastEventAt.After(*st.LastEventAt)) {
 			st.LastEventAt = d.LastEventAt
@@ -209,15 +220,23 @@ func (s *Server) writeStatus(c echo.Context, code int, planID string) error {
 		st.Directory = &st.Directories[len(st.Directories)-1]
 	}
 	if st.Seats.Paid, st.Seats.Free, err = s.Store.SeatCounts(ctx, planID, row.OrganizationID); err != nil {
-		return err
+		return planStatus{}, err
 	}
 	if st.EventsPending, st.EventsFailed, err = s.Store.PlanEventCounts(ctx, planID); err != nil {
-		return err
+		return planStatus{}, err
 	}
 	recs, err := s.Store.PlanReconciliations(ctx, planID)
 	if err != nil {
-		return err
+		return planStatus{}, err
 	}
 	st.Reconciliation = summarize(recs)
-	return c.JSON(code, st)
+	held, err := s.Store.HeldChanges(ctx, planID)
+	if err != nil {
+		return planStatus{}, err
+	}
+	st.HeldChanges = make([]heldChangeJSON, len(held))
+	for i, h := range held {
+		st.HeldChanges[i] = heldJSON(h)
+	}
+	return st, nil
 }

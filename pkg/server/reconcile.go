@@ -46,7 +46,9 @@ func (s *Server) reconcileDirectory(c echo.Context) error {
 // is (progress: listed grows page by page), interrupted when a run stopped on
 // an error and will resume from its cursor, failed when one failed for good,
 // else complete. started_at is the earliest start, finished_at the latest end
-// (null until every run has ended); error is the first directory's error.
+// (null until every run has ended), updated_at the last progress saved;
+// requests counts GET /directory_users requests, retries included; error is
+// the first directory's error.
 type reconciliationStatus struct {
 	State      string     `json:"state"`
 	StartedAt  time.Time  `json:"started_at"`

@@ -11,12 +11,20 @@ import (
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	// Prometheus metrics, on the main listener: no secrets and no emails, but
+	// plan and directory ids. Operators who expose seatsync publicly block
+	// /metrics at the load balancer and scrape each replica directly.
+	if s.Gatherer != nil {
+		e.GET("/metrics", metricsHandler(s.Gatherer, s.Log))
+	}
 
 	receive := unconfigured("webhooks_not_configured", "no webhook secret is configured (webhooks.secrets)")
 	if s.Webhooks != nil {
 		receive = s.Webhooks.Receive
 	}
-	e.POST("/webhooks/workos", receive)
+	// Not rate limited (WorkOS bursts thousands during an initial sync), but
+	// bounded in flight: beyond the bound it answers 503 and WorkOS retries.
+	e.POST("/webhooks/workos", receive, inFlight(s.WebhookMaxInFlight))
 
 	// Stub SAML (SPEC §7): the IdP's Audience and Consumer URL.
 	e.GET("/sso/login_redirect", s.ssoLoginRedirect)
@@ -24,8 +32,10 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// authn is set per route, not on the group: a group with middleware gets
 	// catch-all routes from Echo, which turn every 405 under it into a 404.
-	authn := authenticate(s.Auth)
+	// It also applies the per-token rate limit (limits.go).
+	authn := s.rateLimited(authenticate(s.Auth))
 	api := e.Group("/api/v1")
+	api.GET("/openapi.yaml", s.openAPI) // the OpenAPI document of /api/v1, without authentication
 	api.PUT("/organizations/:org_id", s.putOrganization, authn, serviceOnly)
 	api.PUT("/plans/:plan_id", s.putPlan, authn, serviceOnly)
 	api.GET("/plans/:plan_id", s.planStatus, authn, s.planAccess)
@@ -34,12 +44,22 @@ func (s *Server) routes(e *echo.Echo) {
 	api.DELETE("/plans/:plan_id/members/:email", s.removeMember, authn, s.planAccess)
 	api.GET("/plans/:plan_id/audit", s.listAudit, authn, s.planAccess)
 	api.POST("/plans/:plan_id/directory/reconcile", s.reconcileDirectory, authn, s.planAccess)
+	api.POST("/plans/:plan_id/held-changes/:change_id/approve", s.approveHeld, authn, s.planAccess)
+	api.POST("/plans/:plan_id/held-changes/:change_id/reject", s.rejectHeld, authn, s.planAccess)
 	api.POST("/plans/:plan_id/scim/portal-link", s.portalLinkAPI, authn, s.planAccess)
+	api.GET("/events", s.listEvents, authn, serviceOnly)
+	api.POST("/events/retry", s.retryEvents, authn, serviceOnly)
 
 	// Browser sign-in and forms: a session cookie from /login, and a CSRF
 	// token in every form (session.go).
 	e.GET("/login", s.login)
-	e.POST("/plans/:plan_id/configure-scim", s.configureSCIMForm)
+	e.POST("/plans/:plan_id/configure-scim", s.configureSCIMForm, htmlForm)
+	e.POST("/logout", s.logout, htmlForm)
+
+	// Admin pages (page.go): HTML for signed-in browsers, errors as pages.
+	e.GET("/", s.homePage, htmlPage)
+	e.GET("/plans/:plan_id", s.planPage, htmlPage)
+	e.GET("/assets/:name", s.asset)
 }
 
 // authenticate authenticates admin API requests, or refuses them all when no token

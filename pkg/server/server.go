@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seatsync/seatsync/pkg/applier"
 	"github.com/seatsync/seatsync/pkg/auth"
@@ -51,6 +52,19 @@ type Deps struct {
 	// ReconcileTimeout bounds a reconciliation started over HTTP; ≤ 0 means
 	// one hour. An interrupted run resumes from its cursor.
 	ReconcileTimeout time.Duration
+	// APIRate (requests per second) and APIBurst bound each token's /api/v1
+	// requests, per replica (limits.go); APIRate ≤ 0 turns the limit off.
+	APIRate  float64
+	APIBurst int
+	// WebhookMaxInFlight bounds the webhook requests served at once per
+	// replica; more answer 503 overloaded. ≤ 0 means 256.
+	WebhookMaxInFlight int
+	// HSTS adds Strict-Transport-Security to every response (env=production).
+	HSTS bool
+	// Metrics records request latencies; nil records nothing.
+	Metrics HTTPObserver
+	// Gatherer is served at GET /metrics; nil leaves the route out.
+	Gatherer prometheus.Gatherer
 }
 
 // Server holds the handlers' dependencies.
@@ -64,6 +78,7 @@ func New(d Deps) *echo.Echo {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	d.Log = slog.New(LogHandler(d.Log.Handler()))
 	if d.RequestTimeout <= 0 {
 		d.RequestTimeout = 10 * time.Second
 	}
@@ -79,7 +94,7 @@ func New(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
-	e.Use(middleware.RequestID(), accessLog(d.Log), recoverer(d.Log), deadline(d.RequestTimeout))
+	e.Use(middleware.RequestID(), withRequestID, observe(d.Metrics), accessLog(d.Log), recoverer(d.Log), deadline(d.RequestTimeout), securityHeaders(d.HSTS))
 	s.routes(e)
 	return e
 }

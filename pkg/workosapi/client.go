@@ -39,6 +39,8 @@ type Options struct {
 	Log *slog.Logger
 	// Sleep waits between retries; nil waits on a timer. Tests inject a fake.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Observer hears of every request, for metrics; nil means nobody.
+	Observer Observer
 }
 
 // Client calls WorkOS. It is safe for concurrent use.

@@ -31,10 +31,16 @@ type retryTransport struct {
 	sleep      func(context.Context, time.Duration) error
 	log        *slog.Logger
 	requests   *atomic.Int64
+	obs        Observer
+	prefix     string // the endpoint URL's path, cut from endpoint labels
 }
 
 func newRetryTransport(base http.RoundTripper, opts Options, log *slog.Logger) *retryTransport {
-	t := &retryTransport{base: base, maxRetries: opts.MaxRetries, sleep: opts.Sleep, log: log, requests: new(atomic.Int64)}
+	t := &retryTransport{base: base, maxRetries: opts.MaxRetries, sleep: opts.Sleep, log: log, requests: new(atomic.Int64),
+		obs: opts.Observer, prefix: endpointPrefix(opts.Endpoint)}
+	if t.obs == nil {
+		t.obs = nopObserver{}
+	}
 	if t.base == nil {
 		t.base = http.DefaultTransport
 	}
@@ -111,8 +117,10 @@ func (t *retryTransport) attempt(req *http.Request, n int) (*http.Response, erro
 	res, err := t.base.RoundTrip(r)
 	if err != nil {
 		cancel()
+		t.obs.WorkOSRequest(req.Method, endpointTemplate(t.prefix, req.URL.Path), "error")
 		return nil, err
 	}
+	t.obs.WorkOSRequest(req.Method, endpointTemplate(t.prefix, req.URL.Path), strconv.Itoa(res.StatusCode))
 	// The attempt's context must live until the caller has read the body.
 	res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
 	return res, nil
