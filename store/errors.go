@@ -68,5 +68,13 @@ func (e *unavailableError) Unwrap() []error {
 	return []error{membership.Errorf(membership.Unavailable, "database_unavailable", "the database is unavailable, retry later"), e.cause}
 }
 
+// IsTxConflict reports whether the database rolled err's transaction back as
+// the victim of a deadlock (40P01) or a serialization failure (40001): nothing
+// is wrong with the work itself, and running the transaction again succeeds.
+func IsTxConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
 // IsUnavailable reports whether err means the database could not be reached.
 func IsUnavailable(err error) bool { return membership.ErrorKind(err) == membership.Unavailable }

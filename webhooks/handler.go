@@ -124,8 +124,11 @@ func (h *Handler) Receive(c echo.Context) error {
 		status = StatusIgnored
 	}
 	h.obs.EventReceived(string(membership.SourceWebhook), env.Event, status)
-	h.log.InfoContext(ctx, "webhook received", "event_id", env.ID, "event_type", env.Event,
-		"directory_id", env.DirectoryID(), "outcome", status)
+	attrs := []any{"event_id", env.ID, "event_type", env.Event}
+	if dir := env.DirectoryID(); dir != "" {
+		attrs = append(attrs, "directory_id", dir)
+	}
+	h.log.InfoContext(ctx, "webhook received", append(attrs, "outcome", status)...)
 	return c.JSON(http.StatusOK, receipt{Status: status})
 }
 

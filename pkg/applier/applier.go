@@ -111,6 +111,12 @@ func (a *Applier) work(ctx context.Context) {
 		// Finish the claimed event even when shutdown starts mid-transaction.
 		did, err := a.ApplyNext(context.WithoutCancel(ctx))
 		switch {
+		case err != nil && store.IsTxConflict(err):
+			// A batch locks organizations in the order of its events, so two
+			// overlapping batches can deadlock; Postgres rolls one back, and
+			// it goes again after a short pause instead of a back-off.
+			a.opts.Log.Debug("applier: batch rolled back by a deadlock; retrying", "err", err)
+			backoff = a.opts.Poll / 8
 		case err != nil:
 			a.opts.Log.Warn("applier: inbox unavailable", "err", err)
 			backoff = min(backoff*2, 10*time.Second)
@@ -134,6 +140,9 @@ func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
 func (a *Applier) Drain(ctx context.Context) error {
 	for {
 		did, err := a.ApplyNext(ctx)
+		if err != nil && store.IsTxConflict(err) && ctx.Err() == nil {
+			continue // a deadlock's victim: the batch rolled back, run it again
+		}
 		if err != nil || !did {
 			return err
 		}
@@ -240,8 +249,11 @@ func (a *Applier) applyOne(ctx context.Context, tx *store.Store, ev *store.Inbox
 	if herr == nil {
 		return &store.Finished{ID: ev.ID, Outcome: res.outcome, Reason: res.reason, PlanID: res.planID, DirID: res.dirID}, nil
 	}
-	if store.IsUnavailable(herr) {
-		return nil, herr // nothing to record: the database itself is gone
+	if store.IsUnavailable(herr) || store.IsTxConflict(herr) {
+		// Nothing to record: the database itself is gone, or it picked this
+		// transaction as a deadlock's victim. The batch rolls back (releasing
+		// its locks) and is tried again; the event is not at fault.
+		return nil, herr
 	}
 	return nil, a.failed(ctx, tx, ev, herr, wall)
 }

@@ -104,7 +104,7 @@ func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []stor
 			done = append(done, fin...)
 			continue
 		}
-		if store.IsUnavailable(err) {
+		if store.IsUnavailable(err) || store.IsTxConflict(err) {
 			return nil, err
 		}
 		a.opts.Log.Warn("batched apply failed; applying one by one", "err", err)

@@ -3,6 +3,8 @@ package membership
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Organization is a customer company (tenant).
@@ -51,9 +53,11 @@ func NormalizeDomains(ds []string) ([]string, error) {
 var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$`)
 
 // ValidEmail reports whether a normalized email is acceptable as a member key:
-// one '@', a domain, no spaces or control characters.
+// valid UTF-8, one '@', a domain, no spaces or control characters (Unicode
+// ones included: NEL, no-break and other spaces, line separators), no slash
+// or backslash.
 func ValidEmail(e string) bool {
-	if len(e) > 254 || strings.Count(e, "@") != 1 {
+	if len(e) > 254 || strings.Count(e, "@") != 1 || !utf8.ValidString(e) {
 		return false
 	}
 	local, domain, _ := strings.Cut(e, "@")
@@ -61,7 +65,7 @@ func ValidEmail(e string) bool {
 		return false
 	}
 	for _, r := range local {
-		if r <= ' ' || r == 0x7f || r == '/' || r == '\\' {
+		if r <= ' ' || r == 0x7f || r == '/' || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) {
 			return false
 		}
 	}

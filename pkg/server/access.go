@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -74,16 +76,24 @@ func actor(c echo.Context) string {
 
 const maxAPIBody = 64 << 10
 
-// bindJSON decodes a JSON request body strictly: one object, known fields only.
+// bindJSON decodes a JSON request body strictly: UTF-8 (encoding/json would
+// silently turn bad bytes into U+FFFD, and store them so), one object, known
+// fields only.
 func bindJSON(c echo.Context, v any) error {
-	r := http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody)
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return membership.Errorf(membership.TooLarge, "body_too_large", "request body over %d bytes", maxAPIBody)
 		}
+		return membership.Errorf(membership.Invalid, "body_unreadable", "could not read the request body")
+	}
+	if !utf8.Valid(body) {
+		return membership.Errorf(membership.Invalid, "invalid_json", "request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return membership.Errorf(membership.Invalid, "invalid_json", "request body: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {

@@ -111,6 +111,15 @@ func newSeatChart(points []seatPoint, changes int, truncated bool) *seatChart {
 	for _, p := range points {
 		lo, hi = min(lo, p.Paid), max(hi, p.Paid)
 	}
+	// The axis labels show seconds when the history is short, and the date
+	// once only when it fits in a day.
+	fromLayout, toLayout := "2006-01-02 15:04", "2006-01-02 15:04"
+	if span < 10*time.Minute {
+		fromLayout = "2006-01-02 15:04:05"
+	}
+	if start.UTC().YearDay() == end.UTC().YearDay() && start.UTC().Year() == end.UTC().Year() {
+		toLayout = strings.TrimPrefix(fromLayout, "2006-01-02 ")
+	}
 	x := func(t time.Time) float64 { return chartLeft + chartPlotW*float64(t.Sub(start))/float64(span) }
 	y := func(v int64) float64 { return chartTop + chartPlotH*float64(hi-v)/float64(hi-lo) }
 
@@ -147,8 +156,8 @@ func newSeatChart(points []seatPoint, changes int, truncated bool) *seatChart {
 
 	c := &seatChart{W: chartW, H: chartH, PlotLeft: chartLeft, PlotRight: chartLeft + chartPlotW, PlotTop: chartTop,
 		PlotBottom: chartTop + chartPlotH, Points: b.String(),
-		XFrom: chartTick{X: chartLeft, Y: chartH - 8, Label: start.UTC().Format("2006-01-02 15:04")},
-		XTo:   chartTick{X: chartLeft + chartPlotW, Y: chartH - 8, Label: end.UTC().Format("2006-01-02 15:04") + " UTC"}}
+		XFrom: chartTick{X: chartLeft, Y: chartH - 8, Label: start.UTC().Format(fromLayout)},
+		XTo:   chartTick{X: chartLeft + chartPlotW, Y: chartH - 8, Label: end.UTC().Format(toLayout) + " UTC"}}
 	ticks := []int64{lo, hi}
 	if hi-lo >= 4 {
 		ticks = []int64{lo, lo + (hi-lo)/2, hi}

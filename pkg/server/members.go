@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,13 +49,19 @@ func pageLimit(c echo.Context) (int, error) {
 // Cursors are opaque to clients: base64url of the position.
 func encodeCursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
+// decodeCursor refuses positions no page ever ends at: over 512 bytes, not
+// UTF-8, or with an ASCII control character (no stored email ever had one).
+// They would reach the database as query parameters, and Postgres fails on
+// NUL and invalid UTF-8 in text: a 500 instead of a 400.
 func decodeCursor(s string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 512 {
+	if err != nil || len(b) > 512 || !utf8.Valid(b) || bytes.ContainsFunc(b, asciiControl) {
 		return "", membership.Errorf(membership.Invalid, "invalid_cursor", "after is not a cursor returned by this API")
 	}
 	return string(b), nil
 }
+
+func asciiControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func (s *Server) listMembers(c echo.Context) error {
 	tier := c.QueryParam("tier")

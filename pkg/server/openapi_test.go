@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,11 +28,13 @@ import (
 
 	"github.com/seatsync/seatsync/pkg/applier"
 	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/pkg/membership"
 	"github.com/seatsync/seatsync/pkg/reconcile"
 	"github.com/seatsync/seatsync/pkg/server"
 	"github.com/seatsync/seatsync/pkg/workosapi"
 	"github.com/seatsync/seatsync/pkg/workosapi/workostest"
 	"github.com/seatsync/seatsync/store/storetest"
+	"github.com/seatsync/seatsync/webhooks"
 )
 
 // openAPIContract validates real exchanges against pkg/server/openapi.yaml
@@ -77,6 +80,10 @@ func loadOpenAPI(t *testing.T) *openAPIContract {
 			return nil
 		},
 	}
+	// Name the failing value and why, not the whole schema.
+	opts.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
+		return "/" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
+	})
 	return &openAPIContract{doc: doc, router: router, opts: opts, seen: map[string]map[int]bool{}}
 }
 
@@ -252,8 +259,15 @@ func TestOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := applier.New(st, applier.Options{Rules: rules, UnmatchedAfter: time.Hour})
+	hv, err := webhooks.NewVerifier([]string{hookSecret}, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The guard holds every revocation by the directory for an admin.
+	app := applier.New(st, applier.Options{Rules: rules, UnmatchedAfter: time.Hour,
+		Guard: membership.Guard{Share: 0.01, Min: 1, Window: time.Minute}})
 	deps := server.Deps{Store: st, Applier: app, Auth: av, Rules: rules, WorkOS: wos,
+		Webhooks:        webhooks.NewHandler(hv, st, maxBody, nil),
 		Reconciler:      reconcile.New(st, app, wos, reconcile.Options{}),
 		PortalReturnURL: returnTemplate, PortalSuccessURL: successTmpl}
 	e := server.New(deps)
@@ -275,11 +289,56 @@ func TestOpenAPI(t *testing.T) {
 	// WorkOS: plan_acme's organization has a directory of three people.
 	acmeOrg := fake.AddOrganization("Acme", planID)
 	dir := fake.AddDirectory(acmeOrg, workostest.Directory{})
+	var dirUsers []workostest.User
 	for _, name := range []string{"alice", "bob", "carol"} {
-		fake.AddUsers(dir.ID, workostest.User{Email: name + "@acme.test", FirstName: name, LastName: "Acme"})
+		dirUsers = append(dirUsers, fake.AddUsers(dir.ID, workostest.User{Email: name + "@acme.test", FirstName: name,
+			LastName: "Acme"})...)
 	}
 	emptyOrg := fake.AddOrganization("Empty", nodirPlan)
 	takenOrg := fake.AddOrganization("Taken", thirdPlan)
+
+	// planState is what the test reads back from the plan status.
+	type planState struct {
+		Mode           string `json:"mode"`
+		Directory      *struct{ ID string }
+		Reconciliation *struct {
+			State     string    `json:"state"`
+			StartedAt time.Time `json:"started_at"`
+			Listed    int       `json:"listed"`
+		} `json:"reconciliation"`
+		HeldChanges []struct {
+			ID    int64  `json:"id"`
+			Kind  string `json:"kind"`
+			State string `json:"state"`
+			Size  int    `json:"size"`
+		} `json:"held_changes"`
+	}
+	// reconcileAndWait starts a reconciliation of plan_acme and follows its
+	// progress in the plan status until it has ended.
+	lease := "reconcile:" + dir.ID
+	reconcileAndWait := func(t *testing.T) planState {
+		t.Helper()
+		before := decode[planState](t, oc.do(t, e, exchange{name: "before", path: plan(planID), headers: admin, status: http.StatusOK}))
+		oc.do(t, e, exchange{name: "start", method: http.MethodPost, path: reconcilePath(planID), headers: admin,
+			status: http.StatusAccepted})
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			s := decode[planState](t, oc.do(t, e, exchange{name: "progress", path: plan(planID), headers: admin, status: http.StatusOK}))
+			held, err := st.LeaseHeld(t.Context(), lease)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A finished run of its own: not the previous one, no lease left.
+			if s.Reconciliation != nil && s.Reconciliation.State != "running" && !held &&
+				(before.Reconciliation == nil || !s.Reconciliation.StartedAt.Equal(before.Reconciliation.StartedAt)) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reconciliation did not finish: %+v", s.Reconciliation)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 
 	t.Run("document", func(t *testing.T) {
 		rec := oc.do(t, e, exchange{path: "/api/v1/openapi.yaml", status: http.StatusOK})
@@ -459,7 +518,6 @@ func TestOpenAPI(t *testing.T) {
 		oc.do(t, e, exchange{name: "WorkOS down", method: http.MethodPost, path: reconcilePath(planID), headers: admin,
 			status: http.StatusBadGateway, code: "workos_unavailable"})
 
-		lease := "reconcile:" + dir.ID
 		if ok, err := st.TryLease(t.Context(), lease, "another-replica", time.Minute); err != nil || !ok {
 			t.Fatalf("TryLease = %v, %v", ok, err)
 		}
@@ -469,33 +527,7 @@ func TestOpenAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		oc.do(t, e, exchange{name: "start", method: http.MethodPost, path: reconcilePath(planID), headers: admin,
-			status: http.StatusAccepted})
-		// The run goes on in the background; its progress is in the status.
-		type status struct {
-			Mode           string `json:"mode"`
-			Directory      *struct{ ID string }
-			Reconciliation *struct {
-				State  string `json:"state"`
-				Listed int    `json:"listed"`
-			} `json:"reconciliation"`
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		var s status
-		for {
-			s = decode[status](t, oc.do(t, e, exchange{name: "progress", path: plan(planID), headers: admin, status: http.StatusOK}))
-			held, err := st.LeaseHeld(t.Context(), lease)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.Reconciliation != nil && s.Reconciliation.State != "running" && !held {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("reconciliation did not finish: %+v", s.Reconciliation)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		s := reconcileAndWait(t)
 		if s.Reconciliation.State != "complete" || s.Reconciliation.Listed != 3 || s.Mode != "test" ||
 			s.Directory == nil || s.Directory.ID != dir.ID {
 			t.Fatalf("after the reconciliation: mode %s, directory %+v, reconciliation %+v; want test, %s, complete with 3 listed",
@@ -510,6 +542,107 @@ func TestOpenAPI(t *testing.T) {
 				status: http.StatusConflict, code: "idp_managed"},
 			{name: "directory members", path: members + "?tier=paid&limit=100", headers: admin, status: http.StatusOK},
 			{name: "directory audit", path: audit + "?limit=100", headers: admin, status: http.StatusOK},
+		})
+	})
+
+	t.Run("held changes", func(t *testing.T) {
+		// The directory drops everyone: the guard holds the revocations.
+		for _, u := range dirUsers {
+			fake.DeleteUser(u.ID)
+		}
+		s := reconcileAndWait(t)
+		if len(s.HeldChanges) != 1 || s.HeldChanges[0].State != "held" || s.HeldChanges[0].Size == 0 {
+			t.Fatalf("held changes = %+v, want one", s.HeldChanges)
+		}
+		decide := func(id int64, verb string) string {
+			return plan(planID) + "/held-changes/" + strconv.FormatInt(id, 10) + "/" + verb
+		}
+		first := s.HeldChanges[0].ID
+		oc.run(t, e, []exchange{
+			{name: "no token", method: http.MethodPost, path: decide(first, "reject"), headers: none, invalid: true,
+				status: http.StatusUnauthorized, code: "missing_token"},
+			{name: "another plan's admin", method: http.MethodPost, path: decide(first, "reject"), headers: other,
+				status: http.StatusNotFound, code: "plan_not_found"},
+			{name: "unknown change", method: http.MethodPost, path: decide(first+100, "reject"), headers: admin,
+				status: http.StatusNotFound, code: "held_change_not_found"},
+			{name: "not an id", method: http.MethodPost, path: plan(planID) + "/held-changes/x/approve", headers: admin,
+				invalid: true, status: http.StatusNotFound, code: "held_change_not_found"},
+			{name: "unknown change, approve", method: http.MethodPost, path: decide(first+100, "approve"), headers: admin,
+				status: http.StatusNotFound, code: "held_change_not_found"},
+			{name: "another plan's admin, approve", method: http.MethodPost, path: decide(first, "approve"), headers: other,
+				status: http.StatusNotFound, code: "plan_not_found"},
+			{name: "no token, approve", method: http.MethodPost, path: decide(first, "approve"), headers: none, invalid: true,
+				status: http.StatusUnauthorized, code: "missing_token"},
+			{name: "reject", method: http.MethodPost, path: decide(first, "reject"), headers: admin, status: http.StatusOK},
+			{name: "reject again", method: http.MethodPost, path: decide(first, "reject"), headers: admin,
+				status: http.StatusConflict, code: "already_decided"},
+			{name: "approve the rejected", method: http.MethodPost, path: decide(first, "approve"), headers: svc,
+				status: http.StatusConflict, code: "already_decided"},
+		})
+
+		// Someone joins and leaves: held again; approving frees the seats.
+		dave := fake.AddUsers(dir.ID, workostest.User{Email: "dave@acme.test", FirstName: "Dave", LastName: "Acme"})
+		reconcileAndWait(t)
+		fake.DeleteUser(dave[0].ID)
+		s = reconcileAndWait(t)
+		if len(s.HeldChanges) != 1 || s.HeldChanges[0].ID == first {
+			t.Fatalf("held changes = %+v, want one new one", s.HeldChanges)
+		}
+		oc.do(t, e, exchange{name: "approve", method: http.MethodPost, path: decide(s.HeldChanges[0].ID, "approve"),
+			headers: admin, status: http.StatusOK})
+		s = decode[planState](t, oc.do(t, e, exchange{name: "after approval", path: plan(planID), headers: admin,
+			status: http.StatusOK}))
+		if len(s.HeldChanges) != 0 {
+			t.Errorf("held changes after approval = %+v, want none", s.HeldChanges)
+		}
+		oc.do(t, e, exchange{name: "guard audit", path: audit + "?limit=100", headers: admin, status: http.StatusOK})
+	})
+
+	t.Run("events", func(t *testing.T) {
+		// An event whose directory no plan knows, without organization_id, fails.
+		failedID, body := orphanUserEvent("directory_user_orphan", "olga@acme.test")
+		deliver(t, e, body, webhooks.StatusAccepted)
+		_, body = orphanUserEvent("directory_user_orphan2", "oleg@acme.test")
+		deliver(t, e, body, webhooks.StatusAccepted)
+		if err := app.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		events, retry := "/api/v1/events", "/api/v1/events/retry"
+		first := decode[listJSON[json.RawMessage]](t, oc.do(t, e, exchange{name: "all, first page", path: events + "?limit=1",
+			headers: svc, status: http.StatusOK}))
+		if first.ListMetadata.After == nil {
+			t.Fatalf("no cursor after the first of %d events", len(first.Data))
+		}
+		oc.run(t, e, []exchange{
+			{name: "next page", path: events + "?after=" + *first.ListMetadata.After, headers: svc, status: http.StatusOK},
+			{name: "failed", path: events + "?outcome=failed&limit=100", headers: svc, status: http.StatusOK},
+			{name: "unknown outcome", path: events + "?outcome=lost", headers: svc, invalid: true,
+				status: http.StatusBadRequest, code: "invalid_outcome"},
+			{name: "bad limit", path: events + "?limit=0", headers: svc, invalid: true, status: http.StatusBadRequest, code: "invalid_limit"},
+			{name: "bad cursor", path: events + "?after=bm9wZQ", headers: svc, status: http.StatusBadRequest, code: "invalid_cursor"},
+			{name: "no token", path: events, headers: none, invalid: true, status: http.StatusUnauthorized, code: "missing_token"},
+			{name: "admin token", path: events, headers: admin, status: http.StatusForbidden, code: "forbidden"},
+
+			{name: "retry", method: http.MethodPost, path: retry, headers: svc, body: `{"event_ids":["` + failedID + `"]}`,
+				status: http.StatusOK},
+			{name: "retry again: skipped", method: http.MethodPost, path: retry, headers: svc,
+				body: `{"event_ids":["` + failedID + `"]}`, status: http.StatusOK},
+			{name: "retry an outcome", method: http.MethodPost, path: retry, headers: svc, body: `{"outcome":"unmatched"}`,
+				status: http.StatusOK},
+			{name: "neither ids nor outcome", method: http.MethodPost, path: retry, headers: svc, body: `{}`, invalid: true,
+				status: http.StatusBadRequest, code: "invalid_selection"},
+			{name: "stale is final", method: http.MethodPost, path: retry, headers: svc, body: `{"outcome":"stale"}`, invalid: true,
+				status: http.StatusBadRequest, code: "invalid_outcome"},
+			{name: "bad event id", method: http.MethodPost, path: retry, headers: svc, body: `{"event_ids":["a b"]}`, invalid: true,
+				status: http.StatusBadRequest, code: "invalid_event_id"},
+			{name: "unknown event", method: http.MethodPost, path: retry, headers: svc, body: `{"event_ids":["event_nope"]}`,
+				status: http.StatusNotFound, code: "event_not_found"},
+			{name: "body over 64 KiB", method: http.MethodPost, path: retry, headers: svc, body: padded(`{"outcome":"failed"}`),
+				status: http.StatusRequestEntityTooLarge, code: "body_too_large"},
+			{name: "retry, no token", method: http.MethodPost, path: retry, headers: none, body: `{"outcome":"failed"}`,
+				invalid: true, status: http.StatusUnauthorized, code: "missing_token"},
+			{name: "retry, admin token", method: http.MethodPost, path: retry, headers: admin, body: `{"outcome":"failed"}`,
+				status: http.StatusForbidden, code: "forbidden"},
 		})
 	})
 
@@ -553,6 +686,10 @@ func TestOpenAPI(t *testing.T) {
 			{path: audit, headers: admin},
 			{method: http.MethodPost, path: reconcilePath(planID), headers: admin},
 			{method: http.MethodPost, path: plan(planID) + "/scim/portal-link", headers: admin},
+			{method: http.MethodPost, path: plan(planID) + "/held-changes/1/approve", headers: admin},
+			{method: http.MethodPost, path: plan(planID) + "/held-changes/1/reject", headers: admin},
+			{path: "/api/v1/events", headers: svc},
+			{method: http.MethodPost, path: "/api/v1/events/retry", headers: svc, body: `{"outcome":"failed"}`},
 		}
 	}
 	withStatus := func(xs []exchange, name, code string, status int) []exchange {
@@ -561,6 +698,23 @@ func TestOpenAPI(t *testing.T) {
 		}
 		return xs
 	}
+
+	t.Run("rate limit", func(t *testing.T) {
+		d := deps
+		d.APIRate, d.APIBurst = 0.001, 1 // one request, then none for 1000 s
+		limited := server.New(d)
+		// The limit is per token subject and comes before the service-only
+		// and plan checks: the first request spends the burst, then every
+		// operation is refused.
+		tok := asAdmin(t, "busy@acme.test")
+		oc.do(t, limited, exchange{name: "first request", path: plan(planID), headers: tok,
+			status: http.StatusNotFound, code: "plan_not_found"})
+		xs := withStatus(everyOperation(), "rate limited", "rate_limited", http.StatusTooManyRequests)
+		for i := range xs {
+			xs[i].headers = tok
+		}
+		oc.run(t, limited, xs)
+	})
 
 	t.Run("no token verification", func(t *testing.T) {
 		d := deps
@@ -577,7 +731,7 @@ func TestOpenAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		for _, table := range []string{"plans", "organizations"} {
+		for _, table := range []string{"plans", "organizations", "inbox_events"} {
 			if _, err := db.ExecContext(t.Context(), "DROP TABLE "+table); err != nil {
 				t.Fatalf("drop %s: %v", table, err)
 			}

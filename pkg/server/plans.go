@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -17,8 +18,13 @@ type organizationBody struct {
 	Domains []string `json:"domains"`
 }
 
+// validName accepts printable text: no C0 or C1 control character (NEL,
+// U+0085, included) and no Unicode line or paragraph separator, any of which
+// would start a new line wherever the name is shown or logged as text.
 func validName(s string) bool {
-	return utf8.ValidString(s) && len(s) <= 200 && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	return utf8.ValidString(s) && len(s) <= 200 && !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+	})
 }
 
 func (s *Server) putOrganization(c echo.Context) error {

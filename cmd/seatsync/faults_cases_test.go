@@ -1,0 +1,635 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/seatsync/seatsync/internal/workossim"
+	"github.com/seatsync/seatsync/pkg/auth"
+	"github.com/seatsync/seatsync/pkg/workosapi/workostest"
+	"github.com/seatsync/seatsync/store/storetest"
+)
+
+const burstSenders = 16 // concurrent deliveries, as WorkOS during an initial sync
+
+// startBurst delivers bodies with the sender in the background; the returned
+// channel closes when every delivery has ended.
+func startBurst(t *testing.T, s *workossim.Sender, bodies [][]byte, within time.Duration) <-chan struct{} {
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	t.Cleanup(cancel)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.DeliverAll(ctx, bodies, burstSenders)
+	}()
+	return done
+}
+
+func waitBurst(t *testing.T, done <-chan struct{}, within time.Duration) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(within):
+		t.Fatalf("the sender did not finish within %v", within)
+	}
+}
+
+func waitAcked(t *testing.T, s *workossim.Sender, n int) {
+	t.Helper()
+	if !pollUntil(2*time.Minute, func() bool { return s.AckCount() >= n }) {
+		t.Fatalf("only %d events acknowledged after 2 minutes, want %d", s.AckCount(), n)
+	}
+}
+
+// faultPGStop: Postgres crashes (pg_ctl stop -m immediate) a third into a
+// burst and comes back after the outage. Webhooks answer 503 with
+// Retry-After at once, goroutines stay bounded, appliers back off, and after
+// the restart the sender's retries get through and everything converges.
+func faultPGStop(t *testing.T, e *faultEnv) faultResult {
+	n := e.sized(600, 5000)
+	outage := e.dur(3*time.Second, 10*time.Second)
+	hs, w := e.histories(t, n)
+	bodies := burstOf(w.seed, hs)
+	cl := startCluster(t)
+	dbURL := cl.url()
+	const workers = 4
+	p := startChild(t, e.bin, "fault-pgstop", replicaEnv("fault-pgstop", dbURL, "SEATSYNC_HTTP_REQUEST_TIMEOUT=5s",
+		fmt.Sprintf("SEATSYNC_APPLIER_WORKERS=%d", workers)))
+	setupPlans(t, p.url, hs)
+	g0, err := p.goroutines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSender(p)
+	s.GiveUpAfter = outage + 2*time.Minute
+	done := startBurst(t, s, bodies, 5*time.Minute)
+	waitAcked(t, s, len(bodies)/3)
+	ackedAtStop := s.AckCount()
+	gor := sampleMax(100*time.Millisecond, func() (int64, error) { g, err := p.goroutines(); return int64(g), err })
+
+	stopAt := time.Now()
+	cl.crash()
+	down := time.Now()
+	// /readyz says so at once.
+	client := &http.Client{Timeout: 5 * time.Second}
+	readyStart := time.Now()
+	res, err := client.Get(p.url + "/readyz")
+	readyLatency := time.Since(readyStart)
+	if err != nil {
+		t.Errorf("/readyz during the outage: %v", err)
+	} else {
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || readyLatency > 2*time.Second {
+			t.Errorf("/readyz during the outage: %d in %v, want 503 at once", res.StatusCode, readyLatency)
+		}
+	}
+	time.Sleep(outage - time.Since(stopAt))
+	restartAt := time.Now()
+	cl.start()
+	up := time.Now()
+
+	waitBurst(t, done, 4*time.Minute)
+	settled := waitSettled(t, dbURL, 2*time.Minute)
+	converged := time.Since(up)
+	gmax, _ := gor.finish()
+
+	// Every delivery attempt made while the database was down was answered
+	// 503 with Retry-After, quickly: no hang, no connection error.
+	during := attemptsBetween(s.Attempts(), down, restartAt)
+	bad := 0
+	for _, a := range during {
+		if a.Err != nil || a.Status != http.StatusServiceUnavailable || a.RetryAfter == "" {
+			if bad++; bad <= 5 {
+				t.Errorf("attempt during the outage: status %d code %q Retry-After %q err %v, want 503 with Retry-After",
+					a.Status, a.Code, a.RetryAfter, a.Err)
+			}
+		}
+	}
+	if len(during) == 0 {
+		t.Errorf("no delivery attempt during the %v outage", outage)
+	}
+	p99, pmax := answerQuantile(during, 99), answerQuantile(during, 100)
+	if p99 > 2*time.Second {
+		t.Errorf("503 latency p99 %v during the outage, want < 2s", p99)
+	}
+	if limit := int64(g0 + 150); gmax > limit {
+		t.Errorf("goroutines grew from %d to %d during the outage, want ≤ %d", g0, gmax, limit)
+	}
+	// The appliers back off: with doubling waits each retries a few times
+	// per outage; polling every 200 ms would be dozens of times.
+	retries := strings.Count(p.out.String(), "applier: inbox unavailable")
+	window := up.Sub(stopAt) + 5*time.Second
+	if limit := workers * (3 + int(math.Log2(float64(window/(100*time.Millisecond))))); retries > limit {
+		t.Errorf("appliers retried %d times during a %v outage, want ≤ %d (back-off)", retries, outage, limit)
+	}
+
+	rep := checkExactlyOnce(t, dbURL, s)
+	checkSeats(t, dbURL, hs, w)
+	return faultResult{Lost: rep.lost, Observed: fmt.Sprintf(
+		"%s events by %d senders, crash after %s acknowledged; %s outage: %d webhook answers, all 503 + Retry-After, "+
+			"p99 %s, max %s; /readyz 503 in %s; goroutines %d → max %d; applier retries %d; "+
+			"converged %s after the restart (settled %s); %s acknowledged, %d duplicate audit entries, seats = in-order",
+		withCommas(len(bodies)), burstSenders, withCommas(ackedAtStop), fmtDur(outage), len(during), fmtDur(p99), fmtDur(pmax),
+		fmtDur(readyLatency), g0, gmax, retries, fmtDur(converged), fmtDur(settled), withCommas(rep.acked), rep.dupAudit)}
+}
+
+// faultKill9: two replicas share the database; replica A is killed with
+// SIGKILL while it holds inbox claims. Its connections die with it, Postgres
+// rolls its transactions back and releases the claims, and B applies the rest.
+func faultKill9(t *testing.T, e *faultEnv) faultResult {
+	n := e.sized(600, 5000)
+	hs, w := e.histories(t, n)
+	bodies := burstOf(w.seed+1, hs)
+	dbURL := storetest.NewPostgresDB(t)
+	a := startChild(t, e.bin, "fault-kill-a", replicaEnv("fault-kill-a", dbURL))
+	b := startChild(t, e.bin, "fault-kill-b", replicaEnv("fault-kill-b", dbURL))
+	setupPlans(t, a.url, hs)
+	// First attempts go to A, retries to B: a load balancer that fails over.
+	s := newSender(a, b)
+	done := startBurst(t, s, bodies, 5*time.Minute)
+	waitAcked(t, s, len(bodies)/3)
+	var claiming int
+	if !pollUntil(30*time.Second, func() bool {
+		_, c, err := replicaSessions(dbURL, "fault-kill-a")
+		claiming = c
+		return err == nil && c > 0
+	}) {
+		t.Fatal("replica A never held inbox claims")
+	}
+	killAt := time.Now()
+	if err := a.signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !a.wait(10 * time.Second) {
+		t.Fatal("replica A still running 10 s after SIGKILL")
+	}
+	pendingAtKill, _ := pendingCount(dbURL)
+	// No stuck claims: A's sessions, and with them its transactions and row locks, end.
+	var left int
+	if !pollUntil(30*time.Second, func() bool {
+		all, _, err := replicaSessions(dbURL, "fault-kill-a")
+		left = all
+		return err == nil && all == 0
+	}) {
+		t.Fatalf("%d sessions of the killed replica still open after 30 s", left)
+	}
+	released := time.Since(killAt)
+	var ee *exec.ExitError
+	if err := a.exitErr(); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Errorf("replica A exit: %v, want killed by SIGKILL", err)
+	}
+	waitBurst(t, done, 4*time.Minute)
+	settled := waitSettled(t, dbURL, 2*time.Minute)
+	took := time.Since(killAt)
+	rep := checkExactlyOnce(t, dbURL, s)
+	checkSeats(t, dbURL, hs, w)
+	return faultResult{Lost: rep.lost, Observed: fmt.Sprintf(
+		"%s events by %d senders to A, failing over to B; A killed holding claims in %d transaction(s), %s pending; "+
+			"its sessions gone %s later; B applied the rest, nothing pending %s after the kill (settled %s after the burst); "+
+			"%s acknowledged, %d duplicate audit entries, seats = in-order",
+		withCommas(len(bodies)), burstSenders, claiming, withCommas(pendingAtKill), fmtDur(released), fmtDur(took), fmtDur(settled),
+		withCommas(rep.acked), rep.dupAudit)}
+}
+
+// lockInbox holds ACCESS EXCLUSIVE on inbox_events in a transaction of its
+// own: every webhook commit and every claim waits. release ends it.
+func lockInbox(t *testing.T, dbURL string) (release func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE inbox_events IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_ = tx.Rollback(context.Background())
+			_ = conn.Close(context.Background())
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// faultSlowDB: the inbox table is locked for a while (a stuck migration, a
+// long transaction) while a sender keeps pushing at a fixed rate. Webhooks
+// answer 503 within http.request_timeout; more than webhooks.max_in_flight at
+// once answer 503 overloaded at once; memory and goroutines stay bounded;
+// /healthz answers throughout; after the lock everything is applied.
+func faultSlowDB(t *testing.T, e *faultEnv) faultResult {
+	rate := e.sized(100, 200) // deliveries started per second
+	lead, hold := e.dur(500*time.Millisecond, time.Second), e.dur(3*time.Second, 10*time.Second)
+	const timeout, maxInFlight = time.Second, 64
+	hs, w := e.histories(t, int(float64(rate)*(2*lead+hold).Seconds()))
+	bodies := burstOf(w.seed+2, hs)
+	dbURL := storetest.NewPostgresDB(t)
+	p := startChild(t, e.bin, "fault-slow", replicaEnv("fault-slow", dbURL, "SEATSYNC_HTTP_REQUEST_TIMEOUT="+timeout.String(),
+		fmt.Sprintf("SEATSYNC_WEBHOOKS_MAX_IN_FLIGHT=%d", maxInFlight)))
+	setupPlans(t, p.url, hs)
+	g0, err := p.goroutines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss0, err := p.rss()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSender(p)
+	// A load balancer keeps a bounded number of connections to a backend.
+	s.Client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
+	s.GiveUpAfter = hold + 2*time.Minute
+	rssS := sampleMax(50*time.Millisecond, p.rss)
+	gorS := sampleMax(100*time.Millisecond, func() (int64, error) { g, err := p.goroutines(); return int64(g), err })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	pushed := make(chan struct{})
+	go func() {
+		defer close(pushed)
+		var wg sync.WaitGroup
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for _, b := range bodies {
+			<-tick.C
+			wg.Go(func() { _ = s.Deliver(ctx, b) })
+		}
+		wg.Wait()
+	}()
+
+	time.Sleep(lead)
+	release := lockInbox(t, dbURL)
+	locked := time.Now()
+	// Non-database routes answer throughout; /readyz does not touch the inbox.
+	var health struct {
+		sync.Mutex
+		n, bad int
+		max    time.Duration
+	}
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		client := &http.Client{Timeout: 5 * time.Second}
+		for time.Since(locked) < hold-200*time.Millisecond {
+			for _, path := range []string{"/healthz", "/readyz"} {
+				start := time.Now()
+				res, err := client.Get(p.url + path)
+				d := time.Since(start)
+				health.Lock()
+				health.n++
+				health.max = max(health.max, d)
+				if err != nil || res.StatusCode != http.StatusOK {
+					health.bad++
+				}
+				health.Unlock()
+				if err == nil {
+					_ = res.Body.Close()
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	time.Sleep(hold)
+	releaseAt := time.Now()
+	release()
+	<-probeDone
+	select {
+	case <-pushed:
+	case <-time.After(4 * time.Minute):
+		t.Fatal("deliveries did not finish within 4 minutes of the lock's release")
+	}
+	settled := waitSettled(t, dbURL, 2*time.Minute)
+	rssMax, _ := rssS.finish()
+	gmax, _ := gorS.finish()
+	p.waitReady(10 * time.Second)
+
+	// Attempts that started while the lock held and could not have ended
+	// before its release answered 503, within the request timeout.
+	stalled := attemptsBetween(s.Attempts(), locked.Add(50*time.Millisecond), releaseAt.Add(-timeout-200*time.Millisecond))
+	codes := map[string]int{}
+	bad := 0
+	for _, a := range stalled {
+		codes[a.Code]++
+		if a.Err != nil || a.Status != http.StatusServiceUnavailable || a.RetryAfter == "" ||
+			(a.Code != "database_unavailable" && a.Code != "overloaded") {
+			if bad++; bad <= 5 {
+				t.Errorf("attempt during the stall: status %d code %q Retry-After %q err %v, want 503 with Retry-After",
+					a.Status, a.Code, a.RetryAfter, a.Err)
+			}
+		}
+	}
+	if codes["database_unavailable"] == 0 || codes["overloaded"] == 0 {
+		t.Errorf("answers during the stall by code: %v, want both database_unavailable and overloaded", codes)
+	}
+	slack := 1500 * time.Millisecond
+	p99, pmax := answerQuantile(stalled, 99), answerQuantile(stalled, 100)
+	if pmax > timeout+slack {
+		t.Errorf("slowest 503 during the stall took %v, want ≤ request timeout %v + %v", pmax, timeout, slack)
+	}
+	rssLimit := int64(300 << 20)
+	if raceEnabled() {
+		rssLimit = 1 << 30 // the race detector's shadow memory
+	}
+	if rssMax > rssLimit {
+		t.Errorf("RSS peaked at %s, want ≤ %s", inMiB(rssMax), inMiB(rssLimit))
+	}
+	if limit := int64(g0 + 2*128 + 100); gmax > limit {
+		t.Errorf("goroutines grew from %d to %d, want ≤ %d", g0, gmax, limit)
+	}
+	if health.bad > 0 || health.max > time.Second {
+		t.Errorf("/healthz and /readyz during the stall: %d of %d failed, slowest %v", health.bad, health.n, health.max)
+	}
+	rep := checkExactlyOnce(t, dbURL, s)
+	checkSeats(t, dbURL, hs, w)
+	return faultResult{Lost: rep.lost, Observed: fmt.Sprintf(
+		"%d deliveries/s, inbox locked %s: %d answers during the stall, all 503 + Retry-After (%d database_unavailable "+
+			"after the %s request timeout, %d overloaded at once), p99 %s, max %s; RSS %s → max %s; goroutines %d → max %d; "+
+			"/healthz and /readyz 200 throughout (%d probes, slowest %s); settled %s after the burst; "+
+			"%s acknowledged, %d duplicate audit entries, seats = in-order",
+		rate, fmtDur(hold), len(stalled), codes["database_unavailable"], fmtDur(timeout), codes["overloaded"],
+		fmtDur(p99), fmtDur(pmax), inMiB(rss0), inMiB(rssMax), g0, gmax, health.n, fmtDur(health.max), fmtDur(settled),
+		withCommas(rep.acked), rep.dupAudit)}
+}
+
+// faultSIGTERM: replica A gets SIGTERM in the middle of a burst, while
+// requests are inside its handlers (the inbox is held for a moment so they
+// surely are). Each of them gets its answer, A's appliers finish their
+// transactions, A exits 0 within http.shutdown_timeout, and after its restart
+// (B took the deliveries meanwhile) every acknowledged event is applied once.
+func faultSIGTERM(t *testing.T, e *faultEnv) faultResult {
+	n := e.sized(600, 5000)
+	shutdown := e.dur(5*time.Second, 10*time.Second)
+	hs, w := e.histories(t, n)
+	bodies := burstOf(w.seed+3, hs)
+	dbURL := storetest.NewPostgresDB(t)
+	extra := []string{"SEATSYNC_HTTP_SHUTDOWN_TIMEOUT=" + shutdown.String(), "SEATSYNC_HTTP_REQUEST_TIMEOUT=5s"}
+	a := startChild(t, e.bin, "fault-term-a", replicaEnv("fault-term-a", dbURL, extra...))
+	b := startChild(t, e.bin, "fault-term-b", replicaEnv("fault-term-b", dbURL, extra...))
+	setupPlans(t, a.url, hs)
+	s := newSender(a, b)
+	done := startBurst(t, s, bodies, 5*time.Minute)
+	waitAcked(t, s, len(bodies)/3)
+
+	release := lockInbox(t, dbURL)
+	// Probes: events of a type seatsync does not handle (stored as ignored),
+	// each on a connection of its own, sent to A while its inbox waits.
+	probe := newSender(a, b)
+	probe.Client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	const probes = 8
+	var pw sync.WaitGroup
+	for i := range probes {
+		body := fmt.Appendf(nil, `{"id":"event_probe_%d","event":"connection.activated","data":{},"created_at":"2026-01-05T09:00:00Z"}`, i)
+		pw.Go(func() { _ = probe.Deliver(context.Background(), body) })
+	}
+	time.Sleep(300 * time.Millisecond)
+	termAt := time.Now()
+	if err := a.signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	release()
+	if !a.wait(shutdown + 10*time.Second) {
+		t.Fatalf("replica A still running %v after SIGTERM", shutdown+10*time.Second)
+	}
+	exitAfter := a.exitedAt().Sub(termAt)
+	if err := a.exitErr(); err != nil {
+		t.Errorf("replica A exit after SIGTERM: %v, want 0", err)
+	}
+	if exitAfter > shutdown+time.Second {
+		t.Errorf("replica A exited %v after SIGTERM, want within http.shutdown_timeout %v", exitAfter, shutdown)
+	}
+	// Its transactions ended with it: no claim is left behind.
+	all, _, err := replicaSessions(dbURL, "fault-term-a")
+	if err != nil || all != 0 {
+		t.Errorf("replica A left %d database sessions (%v)", all, err)
+	}
+	pw.Wait()
+
+	// Requests A had accepted before SIGTERM were answered, not reset.
+	inFlight, answered, reset := 0, 0, 0
+	for _, as := range [][]workossim.Attempt{s.Attempts(), probe.Attempts()} {
+		for _, x := range as {
+			if !strings.HasPrefix(x.URL, a.url) || !x.Start.Before(termAt.Add(-200*time.Millisecond)) || x.Start.Add(x.Latency).Before(termAt) {
+				continue
+			}
+			inFlight++
+			if x.Err == nil && x.Status != 0 {
+				answered++
+				if x.Status != http.StatusOK {
+					t.Errorf("request in flight at SIGTERM answered %d %s, want 200", x.Status, x.Code)
+				}
+			} else {
+				reset++
+				t.Errorf("request in flight at SIGTERM got no answer: %v", x.Err)
+			}
+		}
+	}
+	if inFlight < probes {
+		t.Errorf("%d requests in flight at SIGTERM, want at least the %d probes", inFlight, probes)
+	}
+	if got := probe.AckCount(); got != probes {
+		t.Errorf("%d of %d probes acknowledged", got, probes)
+	}
+
+	restartAt := time.Now()
+	a.start()
+	restarted := time.Since(restartAt)
+	waitBurst(t, done, 4*time.Minute)
+	settled := waitSettled(t, dbURL, 2*time.Minute)
+	rep := checkExactlyOnce(t, dbURL, s)
+	probeRep := checkExactlyOnce(t, dbURL, probe)
+	checkSeats(t, dbURL, hs, w)
+	return faultResult{Lost: rep.lost + probeRep.lost, Observed: fmt.Sprintf(
+		"%s events by %d senders to A, failing over to B; SIGTERM with %d requests inside A's handlers: "+
+			"%d answered 200, %d reset; A exited 0 %s after SIGTERM (shutdown timeout %s) with no session left, "+
+			"restarted in %s; settled %s after the burst; %s acknowledged, %d duplicate audit entries, seats = in-order",
+		withCommas(len(bodies)), burstSenders, inFlight, answered, reset, fmtDur(exitAfter), fmtDur(shutdown), fmtDur(restarted),
+		fmtDur(settled), withCommas(rep.acked+probeRep.acked), rep.dupAudit)}
+}
+
+// faultWorkOSAway: the fake WorkOS goes away (connection refused, open
+// connections cut) in the middle of a reconciliation and during a portal-link
+// request, then answers 500s, then comes back. The API answers 502 with a
+// code naming the cause, the reconciliation records the error and stays
+// resumable, the CLI reports it, and the next run resumes from its cursor.
+func faultWorkOSAway(t *testing.T, e *faultEnv) faultResult {
+	users := e.sized(350, 1000)
+	pages := (users + 99) / 100
+	fake := workostest.New(t)
+	dir := fake.AddDirectory("org_FAULTS", workostest.Directory{})
+	for i := range users {
+		fake.AddUsers(dir.ID, workostest.User{Email: fmt.Sprintf("user%d@faults.test", i)})
+	}
+	proxy := newFlakyProxy(t, fake.URL)
+	dbURL := storetest.NewPostgresDB(t)
+	const timeout = 5 * time.Second
+	wenv := replicaEnv("fault-workos", dbURL, "SEATSYNC_WORKOS_API_KEY="+fake.APIKey, "SEATSYNC_WORKOS_ENDPOINT="+proxy.url(),
+		"SEATSYNC_HTTP_REQUEST_TIMEOUT="+timeout.String())
+	p := startChild(t, e.bin, "fault-workos", wenv)
+	ti := &testInstance{url: p.url}
+	if c := ti.apiCall(t, http.MethodPut, "/api/v1/organizations/faults", map[string]any{"name": "Faults", "domains": []string{"faults.test"}}, nil); c != http.StatusOK {
+		t.Fatalf("put organization: %d", c)
+	}
+	if c := ti.apiCall(t, http.MethodPut, "/api/v1/plans/plan_faults", map[string]any{"organization_id": "faults", "name": "Faults",
+		"admins": []string{"admin@faults.test"}, "workos_organization_id": "org_FAULTS",
+		// Test mode throughout: no cutover downgrade (and its own reconciliation) in the way.
+		"test_mode_limit": users + 10}, nil); c != http.StatusCreated {
+		t.Fatalf("put plan: %d", c)
+	}
+	status := func() planStatusJSON {
+		var st planStatusJSON
+		if c := ti.apiCall(t, http.MethodGet, "/api/v1/plans/plan_faults", nil, &st); c != http.StatusOK {
+			t.Fatalf("plan status: %d", c)
+		}
+		return st
+	}
+
+	// 1. WorkOS goes away after the first page of the listing.
+	fake.SetLatency(200 * time.Millisecond)
+	if c := ti.apiCall(t, http.MethodPost, "/api/v1/plans/plan_faults/directory/reconcile", nil, nil); c != http.StatusAccepted {
+		t.Fatalf("start reconciliation: %d", c)
+	}
+	if !pollUntil(30*time.Second, func() bool { return fake.Requests("/directory_users") >= 2 }) {
+		t.Fatal("the reconciliation never asked for a second page")
+	}
+	proxy.down()
+	downAt := time.Now()
+	fake.SetLatency(0)
+	firstRun := fake.Requests("/directory_users")
+
+	// 2. A portal link meanwhile: a clear 502, within the request timeout.
+	portal := func() (int, string, time.Duration) {
+		tok, err := auth.Mint(testJWTSecret, auth.Principal{Email: "admin@faults.test"}, time.Hour, time.Now(), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, p.url+"/api/v1/plans/plan_faults/scim/portal-link", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		start := time.Now()
+		res, err := (&http.Client{Timeout: 2 * timeout}).Do(req)
+		if err != nil {
+			t.Fatalf("portal link: %v", err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var body struct {
+			Link  string `json:"link"`
+			Error struct {
+				Code, Message string
+			} `json:"error"`
+		}
+		_ = json.Unmarshal(b, &body)
+		if res.StatusCode == http.StatusOK && body.Link == "" {
+			t.Errorf("portal link 200 without a link: %s", b)
+		}
+		return res.StatusCode, body.Error.Code, time.Since(start)
+	}
+	code, ecode, portalDown := portal()
+	if code != http.StatusBadGateway || ecode != "workos_unreachable" || portalDown > timeout+time.Second {
+		t.Errorf("portal link with WorkOS gone: %d %q in %v, want 502 workos_unreachable within %v", code, ecode, portalDown, timeout)
+	}
+
+	// 3. The reconciliation records the failure and stays resumable.
+	var st planStatusJSON
+	if !pollUntil(60*time.Second, func() bool {
+		st = status()
+		return st.Reconciliation != nil && st.Reconciliation.State == "interrupted"
+	}) {
+		t.Fatalf("reconciliation %+v, want interrupted", st.Reconciliation)
+	}
+	interruptedAfter := time.Since(downAt)
+	if !strings.Contains(st.Reconciliation.Error, "workos_unreachable") {
+		t.Errorf("interrupted reconciliation error %q, want it to name workos_unreachable", st.Reconciliation.Error)
+	}
+	listedBefore := st.Reconciliation.Listed
+
+	// 4. The CLI says the same and exits non-zero.
+	cli := exec.Command(e.bin, "reconcile", "--plan", "plan_faults")
+	cli.Env = append(os.Environ(), wenv...)
+	out, err := cli.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "workos_unreachable") {
+		t.Errorf("seatsync reconcile with WorkOS gone: %v\n%s\nwant a failure naming workos_unreachable", err, out)
+	}
+	cliLine := strings.TrimSpace(lastLines(string(out), 1))
+
+	// 5. WorkOS answers 500s: 502 workos_unavailable.
+	proxy.up()
+	proxy.failing()
+	code, ecode, portalFailing := portal()
+	if code != http.StatusBadGateway || ecode != "workos_unavailable" || portalFailing > timeout+time.Second {
+		t.Errorf("portal link with WorkOS failing: %d %q in %v, want 502 workos_unavailable within %v", code, ecode, portalFailing, timeout)
+	}
+
+	// 6. WorkOS is back: the next run resumes from its cursor and completes.
+	proxy.up()
+	if code, _, _ := portal(); code != http.StatusOK {
+		t.Errorf("portal link with WorkOS back: %d, want 200", code)
+	}
+	resumeAt := time.Now()
+	if c := ti.apiCall(t, http.MethodPost, "/api/v1/plans/plan_faults/directory/reconcile", nil, nil); c != http.StatusAccepted {
+		t.Fatalf("resume reconciliation: %d", c)
+	}
+	if !pollUntil(60*time.Second, func() bool {
+		st = status()
+		return st.Reconciliation != nil && st.Reconciliation.State == "complete"
+	}) {
+		t.Fatalf("reconciliation %+v, want complete", st.Reconciliation)
+	}
+	resumed := time.Since(resumeAt)
+	secondRun := fake.Requests("/directory_users") - firstRun
+	if secondRun >= pages {
+		t.Errorf("the second run sent %d list requests, want fewer than the %d of a full listing (resumed)", secondRun, pages)
+	}
+	if st.Reconciliation.Listed != users {
+		t.Errorf("reconciliation listed %d users, want %d", st.Reconciliation.Listed, users)
+	}
+	active := 0
+	if st.Directory != nil {
+		active = st.Directory.ActiveUsers
+	}
+	if active != users {
+		t.Errorf("directory has %d active users after the reconciliation, want %d", active, users)
+	}
+	return faultResult{Lost: users - active, Observed: fmt.Sprintf(
+		"%d users in %d pages; WorkOS gone after page 1: portal-link 502 workos_unreachable in %s; reconciliation "+
+			"interrupted %s later with %d listed (error names workos_unreachable); CLI exits 1 (%q); WorkOS answering 500: "+
+			"portal-link 502 workos_unavailable in %s; WorkOS back: portal-link 200, the next run resumed (%d more list "+
+			"requests, not %d) and completed in %s with %d users listed and active",
+		users, pages, fmtDur(portalDown), fmtDur(interruptedAfter), listedBefore, cliLine, fmtDur(portalFailing),
+		secondRun, pages, fmtDur(resumed), active)}
+}
+
+// planStatusJSON is the part of GET /api/v1/plans/{id} the fault tests read.
+type planStatusJSON struct {
+	Directory *struct {
+		ActiveUsers int `json:"active_users"`
+	} `json:"directory"`
+	Reconciliation *struct {
+		State  string `json:"state"`
+		Listed int    `json:"listed"`
+		Error  string `json:"error"`
+	} `json:"reconciliation"`
+}
