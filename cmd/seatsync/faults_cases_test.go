@@ -359,7 +359,7 @@ func faultSlowDB(t *testing.T, e *faultEnv) faultResult {
 	if limit := int64(g0 + 2*128 + 100); gmax > limit {
 		t.Errorf("goroutines grew from %d to %d, want ≤ %d", g0, gmax, limit)
 	}
-	if health.bad > 0 || health.max > time.Second {
+	if health.bad > 0 || health.max > 2*time.Second {
 		t.Errorf("/healthz and /readyz during the stall: %d of %d failed, slowest %v", health.bad, health.n, health.max)
 	}
 	rep := checkExactlyOnce(t, dbURL, s)
@@ -386,7 +386,8 @@ func faultSIGTERM(t *testing.T, e *faultEnv) faultResult {
 	bodies := burstOf(w.seed+3, hs)
 	dbURL := storetest.NewPostgresDB(t)
 	extra := []string{"SEATSYNC_HTTP_SHUTDOWN_TIMEOUT=" + shutdown.String(), "SEATSYNC_HTTP_REQUEST_TIMEOUT=5s"}
-	a := startChild(t, e.bin, "fault-term-a", replicaEnv("fault-term-a", dbURL, extra...))
+	a := startChild(t, e.bin, "fault-term-a", replicaEnv("fault-term-a", dbURL, append(extra, "SEATSYNC_LOG_LEVEL=debug")...))
+	defer func() { _ = os.WriteFile("/tmp/sigterm_a.log", []byte(a.out.String()), 0o644) }() // DEBUG
 	b := startChild(t, e.bin, "fault-term-b", replicaEnv("fault-term-b", dbURL, extra...))
 	setupPlans(t, a.url, hs)
 	s := newSender(a, b)
@@ -394,6 +395,7 @@ func faultSIGTERM(t *testing.T, e *faultEnv) faultResult {
 	waitAcked(t, s, len(bodies)/3)
 
 	release := lockInbox(t, dbURL)
+	t.Logf("DEBUG locked %s", time.Now().Format("15:04:05.000"))
 	// Probes: events of a type seatsync does not handle (stored as ignored),
 	// each on a connection of its own, sent to A while its inbox waits.
 	probe := newSender(a, b)
@@ -411,6 +413,7 @@ func faultSIGTERM(t *testing.T, e *faultEnv) faultResult {
 	}
 	time.Sleep(300 * time.Millisecond)
 	release()
+	t.Logf("DEBUG term %s released %s", termAt.Format("15:04:05.000"), time.Now().Format("15:04:05.000"))
 	if !a.wait(shutdown + 10*time.Second) {
 		t.Fatalf("replica A still running %v after SIGTERM", shutdown+10*time.Second)
 	}
@@ -479,7 +482,8 @@ func faultWorkOSAway(t *testing.T, e *faultEnv) faultResult {
 	users := e.sized(350, 1000)
 	pages := (users + 99) / 100
 	fake := workostest.New(t)
-	dir := fake.AddDirectory("org_FAULTS", workostest.Directory{})
+	org := fake.AddOrganization("Faults", "plan_faults")
+	dir := fake.AddDirectory(org, workostest.Directory{})
 	for i := range users {
 		fake.AddUsers(dir.ID, workostest.User{Email: fmt.Sprintf("user%d@faults.test", i)})
 	}
@@ -494,7 +498,7 @@ func faultWorkOSAway(t *testing.T, e *faultEnv) faultResult {
 		t.Fatalf("put organization: %d", c)
 	}
 	if c := ti.apiCall(t, http.MethodPut, "/api/v1/plans/plan_faults", map[string]any{"organization_id": "faults", "name": "Faults",
-		"admins": []string{"admin@faults.test"}, "workos_organization_id": "org_FAULTS",
+		"admins": []string{"admin@faults.test"}, "workos_organization_id": org,
 		// Test mode throughout: no cutover downgrade (and its own reconciliation) in the way.
 		"test_mode_limit": users + 10}, nil); c != http.StatusCreated {
 		t.Fatalf("put plan: %d", c)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -58,16 +59,35 @@ func buildSeatsync(t *testing.T) string {
 	return bin
 }
 
-// freeLoopback returns a loopback address nothing listens on right now.
+// freeLoopback returns a loopback address nothing listens on right now. The
+// port comes from below Linux's ephemeral range (32768–60999), where neither
+// outgoing connections nor listeners on port 0 take ports, so a child can
+// still bind it a moment later.
 func freeLoopback(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if handedOut.ports[port] {
+			continue // given to another child that may not listen yet
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			_ = l.Close()
+			handedOut.ports[port] = true
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free loopback port in 20000–31999")
+	return ""
 }
+
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
 
 // lockedBuffer collects a child's output.
 type lockedBuffer struct {
@@ -432,6 +452,8 @@ func (p *flakyProxy) up() {
 		p.t.Fatalf("proxy listen %s: %v", p.addr, err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(p.target)
+	// A request cut by down() is WorkOS going away, not worth a log line.
+	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
 	p.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		fail := p.fail

@@ -324,7 +324,7 @@ func waitSettled(t *testing.T, dbURL string, within time.Duration) time.Duration
 			return time.Since(start)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("events still pending after %v: %d (%v)", within, n, err)
+			t.Fatalf("events still pending after %v: %d (%v)\ndatabase sessions:\n%s", within, n, err, dbActivity(dbURL))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -334,6 +334,36 @@ func pendingCount(dbURL string) (int, error) {
 	var n int
 	err := pgQueryRow(dbURL, `SELECT COUNT(*) FROM inbox_events WHERE status = 'pending'`, &n)
 	return n, err
+}
+
+// dbActivity describes the sessions of dbURL's database, for a failure message:
+// what each waits for and who blocks it.
+func dbActivity(dbURL string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT pid, application_name, state, COALESCE(wait_event_type || '/' || wait_event, ''),
+		COALESCE(now() - xact_start, '0'), pg_blocking_pids(pid)::text, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+		FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY application_name, pid`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var sb strings.Builder
+	for rows.Next() {
+		var pid int
+		var app, state, wait, blockers, query string
+		var xact time.Duration
+		if err := rows.Scan(&pid, &app, &state, &wait, &xact, &blockers, &query); err != nil {
+			return err.Error()
+		}
+		fmt.Fprintf(&sb, "  %d %s %s wait=%s xact=%v blocked_by=%s: %s\n", pid, app, state, wait, xact.Round(time.Millisecond), blockers, query)
+	}
+	return sb.String()
 }
 
 // pgQueryRow runs one query on a connection of its own.

@@ -30,6 +30,9 @@ func testConfig(t testing.TB, opts store.Options, extra ...string) *config.Confi
 		"SEATSYNC_DATABASE_DRIVER=" + opts.Driver, "SEATSYNC_DATABASE_PATH=" + opts.Path, "SEATSYNC_DATABASE_URL=" + opts.URL,
 		"SEATSYNC_WEBHOOKS_SECRETS=" + testSecret, "SEATSYNC_AUTH_JWT_SECRET=" + testJWTSecret,
 		"SEATSYNC_SEATS_CUTOVER_GRACE=0s", "SEATSYNC_LISTEN=127.0.0.1:0", "SEATSYNC_LOG_LEVEL=warn",
+		// Test setups add plans and seats with one service token faster than
+		// http.api_rate allows; pkg/server tests the limit itself.
+		"SEATSYNC_HTTP_API_RATE=0",
 	}
 	cfg, err := config.LoadFrom("", append(environ, extra...))
 	if err != nil {

@@ -26,7 +26,7 @@ func FuzzNormalizeEmail(f *testing.F) {
 		f.Add(tt.in)
 	}
 	for _, s := range []string{
-		"Bob@ACME.Test", "\xffbob@acme.test",
+		"Bob@ACME.Test", " \u00a0bob@acme.test\u2028", "bo\u0085b@acme.test", "\xffbob@acme.test",
 		"bob\x00@acme.test", "bob\r\nx@acme.test", "İ@acme.test", "\u212a@acme.test", "ß@ACME.TEST",
 		"a@b@acme.test", "../../etc/passwd@acme.test", "bob%2F@acme.test", "bob@xn--bcher-kva.test",
 	} {

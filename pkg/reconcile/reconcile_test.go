@@ -290,13 +290,18 @@ func TestReconcile_leaseHeldElsewhere(t *testing.T) {
 	b := setup(t, "sqlite")
 	b.addUsers(0, 3)
 	b.run(t) // links the directory
-	if ok, err := b.st.TryLease(t.Context(), "reconcile:"+b.dir, "replica-z", 50*time.Millisecond); !ok || err != nil {
-		t.Fatalf("TryLease = %v, %v", ok, err)
+	take := func(ttl time.Duration) {
+		t.Helper()
+		if ok, err := b.st.TryLease(t.Context(), "reconcile:"+b.dir, "replica-z", ttl); !ok || err != nil {
+			t.Fatalf("TryLease = %v, %v", ok, err)
+		}
 	}
+	take(time.Minute)
 	_, err := b.rec.Run(t.Context(), testPlan, nil)
 	wantCode(t, err, membership.Conflict, "reconcile_running")
-	// replica-z died: its lease runs out and the directory is free again.
-	time.Sleep(60 * time.Millisecond)
+	// replica-z died without releasing: once its lease has run out (set here
+	// to have ended a second ago) the directory is free again.
+	take(-time.Second)
 	if rep := b.run(t); rep.Listed != 3 {
 		t.Errorf("report = %+v", rep)
 	}

@@ -80,8 +80,8 @@ func TestReconcile_beforeDowngradeWaitsForOtherReplica(t *testing.T) {
 		if err != nil {
 			t.Fatalf("hook: %v", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("hook still waiting after the lease was released")
+	case <-time.After(30 * time.Second):
+		t.Fatal("hook still waiting 30s after the lease was released")
 	}
 	if got := b.userRequests() - before; got != 0 {
 		t.Errorf("hook listed %d pages after waiting, want none", got)
@@ -103,7 +103,7 @@ func TestReconcile_every(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { b.rec.Every(ctx, 20*time.Millisecond) })
 	defer func() { cancel(); wg.Wait() }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		rows, err := b.st.PlanReconciliations(t.Context(), testPlan)
 		if err != nil {
@@ -114,7 +114,7 @@ func TestReconcile_every(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no scheduled reconciliation after 10s: %+v", rows)
+			t.Fatalf("no two scheduled reconciliations within a minute: %+v", rows)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -61,6 +63,18 @@ var pageFuncs = template.FuncMap{
 	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	// iso formats a time for <time datetime>.
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// sentence starts an API-style message ("token has expired") with a capital and ends it with a period.
+	"sentence": func(s string) string {
+		if s == "" {
+			return s
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		s = string(unicode.ToUpper(r)) + s[n:]
+		if !strings.HasSuffix(s, ".") {
+			s += "."
+		}
+		return s
+	},
 }
 
 func parsePage(name string) *template.Template {
@@ -100,9 +114,10 @@ func htmlPage(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// htmlForm is the middleware of the browser forms: a browser (Accept:
-// text/html) gets its errors as a page, any other client as JSON.
-func htmlForm(next echo.HandlerFunc) echo.HandlerFunc {
+// htmlForBrowsers is the middleware of /login and the browser forms: a
+// browser (Accept: text/html) gets its errors as a page, any other client as
+// JSON. Handlers may still override the headers (login's Referrer-Policy).
+func htmlForBrowsers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
 			c.Set(htmlKey, true)
@@ -195,8 +210,7 @@ func (s *Server) asset(c echo.Context) error {
 func (s *Server) pageSession(c echo.Context) (session, error) {
 	ck, err := c.Cookie(s.sessionCookieName())
 	if err != nil || ck.Value == "" {
-		return session{}, membership.Errorf(membership.Unauthorized, "session_required",
-			"you are not signed in: open this page from your product's billing settings, which signs you in")
+		return session{}, membership.Errorf(membership.Unauthorized, "session_required", "you are not signed in")
 	}
 	return s.sessions.decode(ck.Value, time.Now())
 }

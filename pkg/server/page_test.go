@@ -392,3 +392,26 @@ func TestConfigureSCIMFormPageErrors(t *testing.T) {
 	pe.e.ServeHTTP(rec, req)
 	page{status: rec.Code, header: rec.Header(), body: rec.Body.String()}.want(t, http.StatusUnauthorized, "Sign-in needed")
 }
+
+// TestLoginPageErrors: a browser whose sign-in fails sees why on a page,
+// which keeps the token in its address out of Referer headers.
+func TestLoginPageErrors(t *testing.T) {
+	t.Parallel()
+	pe := newPageServer(t, "sqlite")
+	p := get(t, pe.e, "/login?token="+expiredToken(t), nil)
+	if p.status != http.StatusUnauthorized || !strings.HasPrefix(p.header.Get(echo.HeaderContentType), "text/html") ||
+		!strings.Contains(p.body, "Sign-in needed") || !strings.Contains(p.body, "invalid_token") {
+		t.Fatalf("failed sign-in = %d %s:\n%s", p.status, p.header.Get(echo.HeaderContentType), p.body)
+	}
+	if rp := p.header.Get("Referrer-Policy"); rp != "no-referrer" {
+		t.Errorf("Referrer-Policy = %q, want no-referrer", rp)
+	}
+	if p.header.Get("Content-Security-Policy") == "" {
+		t.Error("no Content-Security-Policy on the sign-in error page")
+	}
+	// A successful sign-in leaves no token in the address: 303 to the plain path.
+	rec, ck := login(t, pe.e, "token="+mintTTL(t, adminEmail, time.Hour)+"&next="+url.QueryEscape("/plans/"+planID))
+	if loc := rec.Header().Get(echo.HeaderLocation); rec.Code != http.StatusSeeOther || loc != "/plans/"+planID || ck == nil {
+		t.Errorf("sign-in = %d to %q", rec.Code, loc)
+	}
+}

@@ -75,7 +75,7 @@ func TestReconcileAPI(t *testing.T) {
 
 		scenario{method: http.MethodPost, path: path, headers: admin, status: http.StatusAccepted,
 			contains: []string{`{"status":"started"}`}}.do(t, e)
-		deadline := time.Now().Add(time.Minute)
+		deadline := time.Now().Add(2 * time.Minute)
 		var got reconcileStatus
 		for {
 			got = decode[reconcileStatus](t, scenario{path: "/api/v1/plans/" + planID, headers: admin, status: http.StatusOK}.do(t, e))
@@ -83,7 +83,7 @@ func TestReconcileAPI(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("reconciliation still running after a minute: %+v", got.Reconciliation)
+				t.Fatalf("reconciliation still running after two minutes: %+v", got.Reconciliation)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

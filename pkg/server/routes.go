@@ -52,9 +52,9 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Browser sign-in and forms: a session cookie from /login, and a CSRF
 	// token in every form (session.go).
-	e.GET("/login", s.login)
-	e.POST("/plans/:plan_id/configure-scim", s.configureSCIMForm, htmlForm)
-	e.POST("/logout", s.logout, htmlForm)
+	e.GET("/login", s.login, htmlForBrowsers)
+	e.POST("/plans/:plan_id/configure-scim", s.configureSCIMForm, htmlForBrowsers)
+	e.POST("/logout", s.logout, htmlForBrowsers)
 
 	// Admin pages (page.go): HTML for signed-in browsers, errors as pages.
 	e.GET("/", s.homePage, htmlPage)
