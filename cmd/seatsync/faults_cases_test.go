@@ -391,6 +391,19 @@ func faultSIGTERM(t *testing.T, e *faultEnv) faultResult {
 	b := startChild(t, e.bin, "fault-term-b", replicaEnv("fault-term-b", dbURL, extra...))
 	setupPlans(t, a.url, hs)
 	s := newSender(a, b)
+	actf, _ := os.Create("/tmp/sigterm_act.log") // DEBUG
+	actStop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-actStop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			fmt.Fprintf(actf, "== %s\n%s", time.Now().Format("15:04:05.000"), dbActivity(dbURL))
+		}
+	}()
+	defer close(actStop)
 	done := startBurst(t, s, bodies, 5*time.Minute)
 	waitAcked(t, s, len(bodies)/3)
 

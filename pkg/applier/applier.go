@@ -183,6 +183,9 @@ func (a *Applier) ApplyNext(ctx context.Context) (bool, error) {
 		if err != nil || len(evs) == 0 {
 			return err
 		}
+		if err := a.lockBatchOrganizations(ctx, tx, evs); err != nil {
+			return err
+		}
 		now := a.opts.Now().UTC()
 		for i := 0; i < len(evs); {
 			j := i
