@@ -126,6 +126,9 @@ func (d *dirRun) apply(ctx context.Context, wu workosapi.User) (bool, error) {
 // versioned at the run's start so an event newer than the listing wins.
 func (d *dirRun) markGone(ctx context.Context) error {
 	r := d.j.r
+	if held, err := d.holdSweep(ctx); err != nil || held {
+		return err // held: the admin's approval marks them gone
+	}
 	after := ""
 	for {
 		if err := d.j.renew(ctx); err != nil {
@@ -150,6 +153,31 @@ func (d *dirRun) markGone(ctx context.Context) error {
 		}
 		d.report("marking")
 	}
+}
+
+// holdSweep asks the mass-revocation guard before anyone is marked gone: a
+// sweep that would free too many of the plan's paid seats waits for an admin.
+func (d *dirRun) holdSweep(ctx context.Context) (bool, error) {
+	r := d.j.r
+	var gone []membership.DirectoryUser
+	after := ""
+	for {
+		users, err := r.st.UnseenDirectoryUsers(ctx, d.row.DirectoryID, d.row.RunID, after, r.opts.PageSize)
+		if err != nil {
+			return false, err
+		}
+		if len(users) == 0 {
+			break
+		}
+		gone = append(gone, users...)
+		after = users[len(users)-1].ID
+	}
+	held, err := r.app.HoldSweep(ctx, d.j.planID, d.row.DirectoryID, gone, d.row.StartedAt)
+	if held {
+		r.opts.Log.Warn("reconcile: marking users gone held for an admin", "plan_id", d.j.planID,
+			"directory_id", d.row.DirectoryID, "users", len(gone))
+	}
+	return held, err
 }
 
 // fail records err on the run. WorkOS refusing the request itself (a cursor
