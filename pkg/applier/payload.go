@@ -3,7 +3,6 @@ package applier
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/seatsync/seatsync/pkg/membership"
@@ -96,7 +95,7 @@ func (d userData) user(ev envelope, deleted bool) (membership.DirectoryUser, err
 	}
 	u := membership.DirectoryUser{
 		ID: d.ID, DirectoryID: d.DirectoryID, OrganizationID: d.OrganizationID,
-		Email: membership.NormalizeEmail(deref(d.Email)), FirstName: clean(deref(d.FirstName)), LastName: clean(deref(d.LastName)),
+		Email: membership.NormalizeEmail(deref(d.Email)), FirstName: membership.CleanName(deref(d.FirstName)), LastName: membership.CleanName(deref(d.LastName)),
 		State: d.State, Deleted: deleted,
 		Version: membership.Version{UpdatedAt: updated, CreatedAt: created, EventID: ev.ID},
 	}
@@ -111,18 +110,4 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-// clean drops control characters from display names (they end up in logs and pages).
-func clean(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return strings.ToValidUTF8(s, "")
 }

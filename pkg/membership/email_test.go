@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/seatsync/seatsync/pkg/membership"
 )
@@ -152,5 +153,23 @@ func TestValidID(t *testing.T) {
 		if got := membership.ValidID(tt.in); got != tt.want {
 			t.Errorf("%s: ValidID(%q) = %v, want %v", tt.name, tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"Ada Lovelace", "Ada Lovelace"},
+		{"Bob\nAdmin: yes", "BobAdmin: yes"},
+		{"Eve\u0085\u2028\u2029\x7f\x00", "Eve"},
+		{"bad \xff utf8", "bad  utf8"},
+		{"Zoë", "Zoë"},
+	} {
+		if got := membership.CleanName(tt.in); got != tt.want {
+			t.Errorf("CleanName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := membership.CleanName(strings.Repeat("é", 150)); len(got) > 200 || !utf8.ValidString(got) {
+		t.Errorf("CleanName of a long name = %d bytes, valid %v; want ≤ 200 valid bytes", len(got), utf8.ValidString(got))
 	}
 }

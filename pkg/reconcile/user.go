@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"strings"
 	"time"
 
 	"github.com/seatsync/seatsync/pkg/membership"
@@ -22,7 +21,7 @@ func directoryUser(u workosapi.User, dirID, orgID string) membership.DirectoryUs
 		orgID = u.OrganizationID // a contradicting one is refused by the tenant check (SPEC §4.2)
 	}
 	return membership.DirectoryUser{ID: u.ID, DirectoryID: dirID, OrganizationID: orgID, Email: email,
-		FirstName: clean(u.FirstName), LastName: clean(u.LastName), State: u.State,
+		FirstName: membership.CleanName(u.FirstName), LastName: membership.CleanName(u.LastName), State: u.State,
 		Version: membership.Version{UpdatedAt: parseTime(u.UpdatedAt)}}
 }
 
@@ -33,18 +32,4 @@ func parseTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// clean drops control characters from display names and bounds their length.
-func clean(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return strings.ToValidUTF8(s, "")
 }

@@ -30,9 +30,11 @@ func (s *Server) rateLimited(authn echo.MiddlewareFunc) echo.MiddlewareFunc {
 	burst := max(s.APIBurst, 1)
 	// Retry-After is when the bucket holds one token again (whole seconds, at least one).
 	retryAfter := strconv.Itoa(max(1, int(math.Ceil(1/s.APIRate))))
+	// A bucket idle until it would be full again is forgotten: a new one is the same.
+	refill := time.Duration(float64(burst) / s.APIRate * float64(time.Second))
 	limit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(s.APIRate), Burst: burst, ExpiresIn: 10 * time.Minute,
+			Rate: rate.Limit(s.APIRate), Burst: burst, ExpiresIn: max(refill, time.Minute),
 		}),
 		IdentifierExtractor: func(c echo.Context) (string, error) {
 			p, ok := auth.PrincipalFrom(c)
