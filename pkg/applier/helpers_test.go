@@ -33,7 +33,6 @@ type world struct {
 	st      *store.Store
 	app     *applier.Applier
 	now     time.Time
-	seq     int
 	dialect string
 	opts    store.Options // how st was opened, for a second pool or a raw connection
 	rules   store.Rules
@@ -139,15 +138,6 @@ func (w *world) plan(t *testing.T) store.PlanRow {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func (w *world) outcome(t *testing.T, eventID string) membership.Outcome {
-	t.Helper()
-	r, err := w.st.InboxEvent(t.Context(), eventID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return membership.Outcome(r.Status)
 }
 
 // applierWith returns another Applier over the world's store and clock; zero
