@@ -195,7 +195,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		log.Warn("shutdown", "err", serr)
 	}
 	stopApp()
-	wg.Wait()
+	// The appliers finish the batch they hold, but not past the deadline: a
+	// batch still waiting then (on row locks, on a slow database) is left to
+	// roll back when the process exits, and its events stay pending for the
+	// next replica or the next start.
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-sctx.Done():
+		log.Warn("shutdown: background work still running at http.shutdown_timeout; its transactions roll back")
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
