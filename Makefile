@@ -27,7 +27,7 @@ build: ## static binary in bin/seatsync
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/seatsync ./cmd/seatsync
 
 test: ## all tests, race detector on (needs Postgres at TEST_DATABASE_URL)
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
 
 lint: ## gofmt, go vet, staticcheck
 	@unformatted="$$(gofmt -l .)"; \
