@@ -29,34 +29,43 @@ import (
 // (faults_test.go), starts a throwaway Postgres cluster the tests may stop,
 // and puts a proxy in front of the fake WorkOS that can go away.
 
-// buildSeatsync compiles the seatsync binary into a temporary directory. It
-// uses the test binary's race mode, so `go test -race` reuses the packages it
-// has just compiled and the children run under the race detector too.
-func buildSeatsync(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the fault tests build seatsync and need the go command on PATH: %v", err)
+// childEnv makes the test binary itself be seatsync: started with it, the
+// binary runs main (with the arguments it was given) before any test and
+// exits. The children are thus the code under test, built by `go test` with
+// its flags (the race detector under `make test`), with no separate build.
+const childEnv = "SEATSYNC_FAULTS_CHILD"
+
+func init() {
+	if os.Getenv(childEnv) == "1" {
+		main()
+		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp("", "seatsync-faults-bin-")
+}
+
+// seatsyncBinary is the command that runs seatsync: this test binary.
+func seatsyncBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "seatsync")
-	args := []string{"build", "-o", bin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, goTool, append(args, ".")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build seatsync: %v\n%s", err, out)
-	}
-	t.Logf("built seatsync (race=%v) in %v", raceEnabled(), time.Since(start).Round(time.Millisecond))
 	return bin
+}
+
+// seatsyncCommand is `seatsync args…` as a child process with env.
+func seatsyncCommand(bin string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SEATSYNC_") && !strings.HasPrefix(kv, "GORACE=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	// The race detector waits 1 s at exit by default; shutdown times are the product's.
+	cmd.Env = append(cmd.Env, childEnv+"=1", "GORACE=atexit_sleep_ms=0")
+	cmd.Env = append(cmd.Env, env...)
+	// Never outlive the test binary, whatever happens to it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
 }
 
 // freeLoopback returns a loopback address nothing listens on right now. The
@@ -168,19 +177,8 @@ func startChild(t testing.TB, bin, name string, env []string) *childProc {
 // start runs the process (again) and waits for /readyz.
 func (p *childProc) start() {
 	p.t.Helper()
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SEATSYNC_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, p.env...)
-	env = append(env, "SEATSYNC_LISTEN="+p.addr, "SEATSYNC_HTTP_DEBUG_LISTEN="+p.debug)
-	cmd := exec.Command(p.bin, "serve")
-	cmd.Env = env
+	cmd := seatsyncCommand(p.bin, append(p.env, "SEATSYNC_LISTEN="+p.addr, "SEATSYNC_HTTP_DEBUG_LISTEN="+p.debug), "serve")
 	cmd.Stdout, cmd.Stderr = p.out, p.out
-	// Never outlive the test binary, whatever happens to it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.name, err)
 	}

@@ -3,12 +3,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/seatsync/seatsync/internal/workossim"
+	"github.com/seatsync/seatsync/pkg/auth"
 	"github.com/seatsync/seatsync/store"
 	"github.com/seatsync/seatsync/store/storetest"
 )
@@ -33,7 +39,7 @@ import (
 // from this run. The short mode runs in `make test`; -faults.long is the full
 // run (5,000-event bursts, a 10 s Postgres outage).
 func TestFaults(t *testing.T) {
-	bin := buildSeatsync(t)
+	bin := seatsyncBinary(t)
 	env := &faultEnv{bin: bin, long: *faultsLong}
 	cases := map[string]func(*testing.T, *faultEnv) faultResult{
 		"pg_stop":       faultPGStop,
@@ -109,7 +115,7 @@ type faultWorld struct {
 
 // worldEvents is how many events the shared histories hold: enough for the
 // largest burst of any case.
-func (e *faultEnv) worldEvents() int { return e.sized(700, 5200) }
+func (e *faultEnv) worldEvents() int { return e.sized(450, 5200) }
 
 func (e *faultEnv) histories(t *testing.T, events int) ([]history, *faultWorld) {
 	t.Helper()
@@ -140,9 +146,7 @@ func newFaultWorld(t *testing.T, events int) *faultWorld {
 		n += len(h.events)
 	}
 	ref := startInstance(t, testConfig(t, storetest.Options(t, "postgres"), "SEATSYNC_HTTP_API_RATE=0"), false)
-	for _, h := range w.hs {
-		h.setup(t, ref)
-	}
+	setupPlans(t, ref.url, w.hs)
 	// In order per plan: plans share nothing, so senders may each own a few.
 	const burstSenders = 8
 	var wg sync.WaitGroup
@@ -191,12 +195,70 @@ func planBlocks(d string) map[string]string {
 	return out
 }
 
-// setupPlans creates the histories' organizations, plans and manual seats through url's API.
+// setupPlans creates the histories' organizations, plans and manual seats
+// through url's API, as history.setup does, a few histories at a time.
 func setupPlans(t *testing.T, url string, hs []history) {
 	t.Helper()
-	ti := &testInstance{url: url}
+	tok, err := auth.Mint(testJWTSecret, auth.Principal{Email: "billing@service", Service: true}, time.Hour, time.Now(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	call := func(method, path string, body any, want int) error {
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequest(method, url+path, bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode != want {
+			return fmt.Errorf("%s %s: %d, want %d", method, path, res.StatusCode, want)
+		}
+		return nil
+	}
+	setup := func(h history) error {
+		if err := call(http.MethodPut, "/api/v1/organizations/"+h.orgID, map[string]any{"name": h.orgID, "domains": h.domains}, 200); err != nil {
+			return err
+		}
+		plan := map[string]any{"organization_id": h.orgID, "name": "Plan", "admins": []string{"admin@example.test"},
+			"workos_organization_id": h.workosOrg, "test_mode_limit": h.limit}
+		if err := call(http.MethodPut, "/api/v1/plans/"+h.planID, plan, 201); err != nil {
+			return err
+		}
+		for _, e := range h.manual {
+			if err := call(http.MethodPost, "/api/v1/plans/"+h.planID+"/members", map[string]any{"email": e}, 201); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	work := make(chan history)
+	errs := make(chan error, len(hs))
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for h := range work {
+				if err := setup(h); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
 	for _, h := range hs {
-		h.setup(t, ti)
+		work <- h
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("set up plans: %v", err)
 	}
 }
 
@@ -454,15 +516,46 @@ func attemptsBetween(as []workossim.Attempt, from, to time.Time) []workossim.Att
 // answerQuantile is the p-th percentile (0–100) of the attempts' answer
 // times (Attempt.Answer: from the written request to its answer).
 func answerQuantile(as []workossim.Attempt, p float64) time.Duration {
-	if len(as) == 0 {
-		return 0
-	}
 	ls := make([]time.Duration, len(as))
 	for i, a := range as {
 		ls[i] = a.Answer()
 	}
-	slices.Sort(ls)
-	return percentile(ls, p)
+	return quantile(ls, p)
+}
+
+// quantile is the p-th percentile (0–100) of ds, 0 for none.
+func quantile(ds []time.Duration, p float64) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return percentile(ds, p)
+}
+
+// accessLine matches the replica's access log line of a webhook delivery.
+var accessLine = regexp.MustCompile(`route=/webhooks/workos status=(\d+) latency=(\S+)`)
+
+// serverLatencies reads, from a replica's output, the latencies its access
+// log gives the webhook requests answered with status (lines of 5xx answers
+// are logged at level error, so they are there at log level warn).
+func serverLatencies(out string, status int) []time.Duration {
+	var ds []time.Duration
+	for _, m := range accessLine.FindAllStringSubmatch(out, -1) {
+		if m[1] != strconv.Itoa(status) {
+			continue
+		}
+		if d, err := time.ParseDuration(m[2]); err == nil {
+			ds = append(ds, d)
+		}
+	}
+	return ds
+}
+
+// stepTimer logs how long each step of a case took (shown with -v).
+func stepTimer(t *testing.T) func(step string) {
+	last := time.Now()
+	return func(step string) {
+		t.Logf("step %-24s %v", step, time.Since(last).Round(time.Millisecond))
+		last = time.Now()
+	}
 }
 
 // pollUntil polls cond every 10 ms until it holds or d passes.

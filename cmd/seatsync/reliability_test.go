@@ -39,7 +39,7 @@ var faultRows = []faultRow{
 	{
 		Test:  "TestFaults/pg_stop",
 		Fault: "Postgres crashes mid-burst (`pg_ctl stop -m immediate`) and comes back 10 s later",
-		Done: "A throwaway cluster and one replica; 5,000 events (short mode: 600, 3 s outage) from 16 WorkOS-like " +
+		Done: "A throwaway cluster and one replica; 5,000 events (short mode: 400, 3 s outage) from 16 WorkOS-like " +
 			"senders that retry with back-off; the crash after a third is acknowledged",
 		Expected: "Webhooks answer 503 + Retry-After at once (p99 < 2 s), /readyz 503, goroutines bounded, appliers back off; " +
 			"after the restart the retries get through and the seats converge to the in-order result",
@@ -47,7 +47,7 @@ var faultRows = []faultRow{
 	{
 		Test:  "TestFaults/kill9_apply",
 		Fault: "A replica is killed with SIGKILL while it holds inbox claims",
-		Done: "Two replicas on one database; 5,000 events (short mode: 600) to A, retries to B; SIGKILL once A " +
+		Done: "Two replicas on one database; 5,000 events (short mode: 400) to A, retries to B; SIGKILL once A " +
 			"holds claims in an open transaction",
 		Expected: "A's connections die with it, so Postgres rolls back its transactions and releases the claims; " +
 			"B applies everything; nothing lost, nothing applied twice, nothing left pending",
@@ -55,7 +55,7 @@ var faultRows = []faultRow{
 	{
 		Test:  "TestFaults/slow_db",
 		Fault: "The database stalls: a transaction holds `ACCESS EXCLUSIVE` on `inbox_events`",
-		Done: "The lock held 10 s (short mode: 3 s) while a sender starts 200 (short mode: 100) deliveries a second " +
+		Done: "The lock held 10 s (short mode: 3 s) while a sender starts 200 (short mode: 80) deliveries a second " +
 			"over at most 128 connections; `http.request_timeout` 1 s, `webhooks.max_in_flight` 64",
 		Expected: "503 + Retry-After within the request timeout (`database_unavailable`) or at once (`overloaded`); " +
 			"RSS ≤ 300 MiB (1 GiB under the race detector), goroutines bounded; /healthz and /readyz answer " +
@@ -64,15 +64,16 @@ var faultRows = []faultRow{
 	{
 		Test:  "TestFaults/sigterm_burst",
 		Fault: "SIGTERM to a replica during a burst",
-		Done: "Two replicas; 5,000 events (short mode: 600) to A, retries to B; SIGTERM while requests wait inside " +
+		Done: "Two replicas; 5,000 events (short mode: 400) to A, retries to B; SIGTERM while requests wait inside " +
 			"A's handlers (the inbox held for 0.6 s); A restarted afterwards",
-		Expected: "Every request A had accepted gets its answer, none is reset; A's appliers finish their " +
-			"transactions; A exits 0 within `http.shutdown_timeout` and leaves no session; every acknowledged event applied once",
+		Expected: "Every request A had accepted gets its answer, none is reset; A's appliers finish their batch, " +
+			"or leave it to roll back at the deadline; A exits 0 within `http.shutdown_timeout` and leaves no session; " +
+			"every acknowledged event applied once",
 	},
 	{
 		Test:  "TestFaults/workos_away",
 		Fault: "WorkOS goes away during a reconciliation and a portal-link request, then answers 500s",
-		Done: "1,000 directory users (short mode: 350); a proxy in front of the fake WorkOS stops listening after the " +
+		Done: "1,000 directory users (short mode: 250); a proxy in front of the fake WorkOS stops listening after the " +
 			"first page; a portal link and `seatsync reconcile` meanwhile; then 500s; then WorkOS is back",
 		Expected: "502 `workos_unreachable` or `workos_unavailable` within the request timeout; the run is recorded as " +
 			"interrupted with the cause; the CLI exits 1 naming it; the next run resumes from its cursor and completes",

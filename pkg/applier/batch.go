@@ -44,6 +44,9 @@ func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []stor
 	if err != nil {
 		return nil, err
 	}
+	if err := lockRunOrganizations(ctx, tx, evs, dirs); err != nil {
+		return nil, err
+	}
 	// The first event of an unknown directory links it (SPEC §4.1) through the
 	// one-by-one path; the run's later events then find it.
 	var rest []userEvent
@@ -127,4 +130,46 @@ func dirIDs(evs []userEvent) []string {
 		}
 	}
 	return out
+}
+
+// lockRunOrganizations locks every organization the run's events resolve to,
+// in one global order, before any event is applied: linking a new directory
+// would otherwise lock its organization first, and two appliers with
+// overlapping batches could wait on each other.
+func lockRunOrganizations(ctx context.Context, tx *store.Store, evs []userEvent, dirs map[string]store.DirectoryRow) error {
+	orgs := map[string]bool{}
+	planOrg := map[string]string{}
+	var unknown []string
+	for _, e := range evs {
+		d, ok := dirs[e.u.DirectoryID]
+		if !ok {
+			if e.u.OrganizationID != "" {
+				unknown = append(unknown, e.u.OrganizationID)
+			}
+			continue
+		}
+		if _, seen := planOrg[d.PlanID]; !seen {
+			p, err := tx.Plan(ctx, d.PlanID)
+			if err != nil {
+				return err
+			}
+			planOrg[d.PlanID] = p.OrganizationID
+		}
+		orgs[planOrg[d.PlanID]] = true
+	}
+	if len(unknown) > 0 {
+		plans, err := tx.PlansByWorkOSOrganizations(ctx, unknown)
+		if err != nil {
+			return err
+		}
+		for _, p := range plans {
+			orgs[p.OrganizationID] = true
+		}
+	}
+	for _, org := range slices.Sorted(maps.Keys(orgs)) {
+		if err := tx.LockOrganization(ctx, org); err != nil {
+			return err
+		}
+	}
+	return nil
 }
