@@ -52,7 +52,7 @@ bench: ## load test on Postgres (bench/run.sh: USERS, SENDERS, TEST_DATABASE_URL
 bench-go: ## 10 runs into bench.txt, ready for benchstat (scale benchmarks: bench-scale)
 	$(GO) test -run='^$$' -bench=. -skip='$(SCALE_BENCH)' -count=10 ./... | tee bench.txt
 
-bench-scale: ## scale benchmarks on Postgres (about 2 hours) into bench-scale.txt, then benchstat; see docs/PERFORMANCE.md
+bench-scale: ## scale benchmarks on Postgres (about an hour) into bench-scale.txt, then benchstat; see docs/PERFORMANCE.md
 	$(GO) test -run='^$$' -bench='$(SCALE_BENCH)' -benchtime=3x -count=5 -timeout=3h ./store/ | tee bench-scale.txt
 	$(GO) test -run='^$$' -bench='$(SCALE_BENCH)' -benchtime=1x -count=3 -timeout=5h ./pkg/reconcile/ | tee -a bench-scale.txt
 	$(GO) run $(BENCHSTAT) bench-scale.txt

@@ -3,6 +3,7 @@ package workostest
 import (
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 )
 
@@ -65,6 +66,31 @@ func paginate(ids []string, desc bool, before, after string, limit int) (page []
 		for end < len(ids) && precedes(ids[end], before) {
 			end++
 		}
+		start = max(0, end-limit)
+	default:
+		end = min(limit, len(ids))
+	}
+	page = ids[start:end]
+	if len(page) > 0 && start > 0 {
+		meta.Before = &page[0]
+	}
+	if len(page) > 0 && end < len(ids) {
+		meta.After = &page[len(page)-1]
+	}
+	return page, meta
+}
+
+// paginateAscending is paginate over ids already sorted in ascending order,
+// found by binary search instead of a sort and a scan: the same page and
+// cursors, without copying ids.
+func paginateAscending(ids []string, before, after string, limit int) (page []string, meta listMetadata) {
+	var start, end int
+	switch {
+	case after != "":
+		start = sort.Search(len(ids), func(i int) bool { return ids[i] > after })
+		end = min(start+limit, len(ids))
+	case before != "":
+		end = sort.SearchStrings(ids, before)
 		start = max(0, end-limit)
 	default:
 		end = min(limit, len(ids))

@@ -34,6 +34,7 @@ type Server struct {
 	links     map[string]portalLink    // by token
 	dirs      map[string]Directory     // by id
 	users     map[string]User          // by id
+	userIDs   map[string][]string      // directory id → its users' ids, sorted; nil after any user change
 	events    []storedEvent            // oldest first
 	retention time.Duration
 	calls     []Call

@@ -3,6 +3,7 @@ package workostest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 )
 
 // User is a directory user as GET /directory_users returns it (reference §8.3,
@@ -93,6 +94,7 @@ func (s *Server) DeleteUser(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.users, id)
+	s.userIDs = nil
 }
 
 // putUser fills defaults and stores u; callers hold mu.
@@ -106,7 +108,30 @@ func (s *Server) putUser(u User) User {
 	u.CreatedAt = or(u.CreatedAt, stamp(s.now()))
 	u.UpdatedAt = or(u.UpdatedAt, u.CreatedAt)
 	s.users[u.ID] = u
+	s.userIDs = nil
 	return u
+}
+
+// directoryUserIDs returns the ids of the directory's users in ascending
+// order, sorted once and kept until a user changes, so that a page costs
+// O(log n + limit) and walking a large directory stays linear. Callers hold
+// mu and must not modify the slice.
+func (s *Server) directoryUserIDs(dir string) []string {
+	if ids, ok := s.userIDs[dir]; ok {
+		return ids
+	}
+	if s.userIDs == nil {
+		s.userIDs = map[string][]string{}
+	}
+	ids := []string{}
+	for id, u := range s.users {
+		if u.DirectoryID == dir {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	s.userIDs[dir] = ids
+	return ids
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
@@ -122,23 +147,23 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	_, known := s.dirs[dir]
-	byID := map[string]User{}
-	var ids []string
-	for id, u := range s.users {
-		if u.DirectoryID == dir {
-			ids = append(ids, id)
-			byID[id] = u
-		}
+	var page []string
+	var meta listMetadata
+	switch {
+	case !known:
+	case desc:
+		page, meta = paginate(s.directoryUserIDs(dir), desc, q.Get("before"), q.Get("after"), limit)
+	default:
+		page, meta = paginateAscending(s.directoryUserIDs(dir), q.Get("before"), q.Get("after"), limit)
+	}
+	data := make([]User, 0, len(page))
+	for _, id := range page {
+		data = append(data, s.users[id])
 	}
 	s.mu.Unlock()
 	if !known {
 		writeMessage(w, http.StatusNotFound, "Directory not found: '"+dir+"'.")
 		return
-	}
-	page, meta := paginate(ids, desc, q.Get("before"), q.Get("after"), limit)
-	data := make([]User, 0, len(page))
-	for _, id := range page {
-		data = append(data, byID[id])
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "list_metadata": meta})
 }
