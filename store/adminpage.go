@@ -28,7 +28,7 @@ var seatActions = []string{membership.ActionGranted, membership.ActionManualAdde
 func (s *Store) SeatChanges(ctx context.Context, planID string, limit int) ([]SeatChange, error) {
 	var rows []SeatChange
 	err := s.q(ctx).Model(&AuditRow{}).Select("id, at, action, from_plan_id").
-		Where("plan_id = ? AND action IN ?", planID, seatActions).Order("id DESC").Limit(limit).Scan(&rows).Error
+		Where("plan_id = ? AND action IN ?", planID, seatActions).Order("id DESC").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("list seat changes: %w", translate(err))
 	}

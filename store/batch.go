@@ -139,7 +139,7 @@ func (s *Store) putInboxBatch(ctx context.Context, batch []putRequest) ([]bool, 
 	}
 	sb.WriteString(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
 	var inserted []string
-	if err := s.q(ctx).Raw(sb.String(), args...).Scan(&inserted).Error; err != nil {
+	if err := s.q(ctx).Raw(sb.String(), args...).Find(&inserted).Error; err != nil {
 		return nil, fmt.Errorf("put %d inbox events: %w", len(batch), translate(err))
 	}
 	s.noteInserted(len(inserted))

@@ -10,7 +10,7 @@ import (
 // stored from that stream, or "" when there is none yet.
 func (s *Store) EventCursor(ctx context.Context, name string) (string, error) {
 	var ids []string
-	if err := s.q(ctx).Raw("SELECT after_id FROM event_cursors WHERE name = ?", name).Scan(&ids).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT after_id FROM event_cursors WHERE name = ?", name).Find(&ids).Error; err != nil {
 		return "", fmt.Errorf("get event cursor %s: %w", name, translate(err))
 	}
 	if len(ids) == 0 {

@@ -33,7 +33,7 @@ func (s *Store) ListEvents(ctx context.Context, status string, after int64, limi
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
-	if err := q.Order("id").Limit(limit + 1).Scan(&events).Error; err != nil {
+	if err := q.Order("id").Limit(limit + 1).Find(&events).Error; err != nil {
 		return nil, 0, fmt.Errorf("list inbox events: %w", translate(err))
 	}
 	if len(events) > limit {

@@ -15,7 +15,7 @@ func (s *Store) SaveGroup(ctx context.Context, id, directoryID, name string, del
 		VersionEventID   string
 		Deleted          bool
 	}
-	if err := s.q(ctx).Raw("SELECT version_created_at, version_event_id, deleted FROM directory_groups WHERE id = ?", id).Scan(&rows).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT version_created_at, version_event_id, deleted FROM directory_groups WHERE id = ?", id).Find(&rows).Error; err != nil {
 		return false, fmt.Errorf("load group %s: %w", id, translate(err))
 	}
 	now := time.Now().UTC()
@@ -60,7 +60,7 @@ func (s *Store) SetGroupMember(ctx context.Context, groupID, userID, directoryID
 		VersionEventID   string
 	}
 	if err := s.q(ctx).Raw("SELECT version_created_at, version_event_id FROM directory_group_members WHERE group_id = ? AND user_id = ?",
-		groupID, userID).Scan(&rows).Error; err != nil {
+		groupID, userID).Find(&rows).Error; err != nil {
 		return false, fmt.Errorf("load group member: %w", translate(err))
 	}
 	c := v.CreatedAt.UTC()
@@ -83,7 +83,7 @@ func (s *Store) SetGroupMember(ctx context.Context, groupID, userID, directoryID
 // GroupDirectory returns the directory a stored group belongs to, or "" for an unknown group.
 func (s *Store) GroupDirectory(ctx context.Context, groupID string) (string, error) {
 	var ids []string
-	if err := s.q(ctx).Raw("SELECT directory_id FROM directory_groups WHERE id = ?", groupID).Scan(&ids).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT directory_id FROM directory_groups WHERE id = ?", groupID).Find(&ids).Error; err != nil {
 		return "", fmt.Errorf("get group %s: %w", groupID, translate(err))
 	}
 	if len(ids) == 0 {
@@ -95,7 +95,7 @@ func (s *Store) GroupDirectory(ctx context.Context, groupID string) (string, err
 // GroupUsers returns the ids of the users whose membership rows name the group.
 func (s *Store) GroupUsers(ctx context.Context, groupID string) ([]string, error) {
 	var ids []string
-	if err := s.q(ctx).Raw("SELECT user_id FROM directory_group_members WHERE group_id = ?", groupID).Scan(&ids).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT user_id FROM directory_group_members WHERE group_id = ?", groupID).Find(&ids).Error; err != nil {
 		return nil, fmt.Errorf("list group users: %w", translate(err))
 	}
 	return ids, nil

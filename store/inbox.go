@@ -49,7 +49,7 @@ func (s *Store) ClaimPending(ctx context.Context, now time.Time) (*InboxRow, err
 	if s.dialect == "postgres" {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
-	if err := s.q(ctx).Raw(q, now.UTC()).Scan(&rows).Error; err != nil {
+	if err := s.q(ctx).Raw(q, now.UTC()).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("claim inbox event: %w", translate(err))
 	}
 	if len(rows) == 0 {
@@ -118,7 +118,7 @@ func (s *Store) InboxCounts(ctx context.Context) (map[string]int64, error) {
 		Status string
 		N      int64
 	}
-	if err := s.q(ctx).Raw("SELECT status, COUNT(*) AS n FROM inbox_events GROUP BY status").Scan(&rows).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT status, COUNT(*) AS n FROM inbox_events GROUP BY status").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("count inbox events: %w", translate(err))
 	}
 	out := map[string]int64{}
@@ -147,7 +147,7 @@ func (s *Store) InboxBacklog(ctx context.Context) (Backlog, error) {
 	var b Backlog
 	var n struct{ Pending, Waiting int64 }
 	err := s.q(ctx).Raw(`SELECT COUNT(*) AS pending, COALESCE(SUM(CASE WHEN reason LIKE 'waiting%' THEN 1 ELSE 0 END), 0) AS waiting
-		FROM inbox_events WHERE status = 'pending'`).Scan(&n).Error
+		FROM inbox_events WHERE status = 'pending'`).Find(&n).Error
 	if err != nil {
 		return b, fmt.Errorf("inbox backlog: %w", translate(err))
 	}
@@ -157,7 +157,7 @@ func (s *Store) InboxBacklog(ctx context.Context) (Backlog, error) {
 	}
 	var oldest []struct{ ReceivedAt time.Time }
 	err = s.q(ctx).Raw(`SELECT received_at FROM inbox_events WHERE status = 'pending' AND reason NOT LIKE 'waiting%'
-		ORDER BY received_at LIMIT 1`).Scan(&oldest).Error
+		ORDER BY received_at LIMIT 1`).Find(&oldest).Error
 	if err != nil {
 		return b, fmt.Errorf("inbox backlog: %w", translate(err))
 	}

@@ -167,10 +167,10 @@ func likePrefix(prefix string) string {
 // SeatCounts returns the paid seats of a plan and the free members of its
 // organization, from the counters (no scan of the members table).
 func (s *Store) SeatCounts(ctx context.Context, planID, orgID string) (paid, free int64, err error) {
-	if err = s.q(ctx).Raw("SELECT paid_count FROM plans WHERE id = ?", planID).Scan(&paid).Error; err != nil {
+	if err = s.q(ctx).Raw("SELECT paid_count FROM plans WHERE id = ?", planID).Find(&paid).Error; err != nil {
 		return 0, 0, fmt.Errorf("count paid seats: %w", translate(err))
 	}
-	if err = s.q(ctx).Raw("SELECT free_count FROM organizations WHERE id = ?", orgID).Scan(&free).Error; err != nil {
+	if err = s.q(ctx).Raw("SELECT free_count FROM organizations WHERE id = ?", orgID).Find(&free).Error; err != nil {
 		return 0, 0, fmt.Errorf("count free members: %w", translate(err))
 	}
 	return paid, free, nil

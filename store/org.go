@@ -22,7 +22,7 @@ func (l PlanLinks) Frozen() bool { return l.Active == 0 && l.Inactive > 0 }
 func (s *Store) OrganizationLinks(ctx context.Context, orgID string) (map[string]PlanLinks, error) {
 	var rows []DirectoryRow
 	err := s.q(ctx).Raw(`SELECT d.* FROM directories d JOIN plans p ON p.id = d.plan_id
-		WHERE p.organization_id = ? AND d.state <> 'deleted'`, orgID).Scan(&rows).Error
+		WHERE p.organization_id = ? AND d.state <> 'deleted'`, orgID).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load directory links: %w", translate(err))
 	}
@@ -48,7 +48,7 @@ func (s *Store) UserGroups(ctx context.Context, userID, directoryID string) ([]s
 	var rows []struct{ ID, Name string }
 	err := s.q(ctx).Raw(`SELECT g.id, g.name FROM directory_group_members gm JOIN directory_groups g ON g.id = gm.group_id
 		WHERE gm.user_id = ? AND gm.directory_id = ? AND g.directory_id = ? AND gm.present AND NOT g.deleted`,
-		userID, directoryID, directoryID).Scan(&rows).Error
+		userID, directoryID, directoryID).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load user groups: %w", translate(err))
 	}

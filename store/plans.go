@@ -105,7 +105,7 @@ func (s *Store) Organization(ctx context.Context, id string) (membership.Organiz
 // organization must not decide seats concurrently).
 func (s *Store) LockOrganization(ctx context.Context, id string) error {
 	var ids []string
-	if err := s.q(ctx).Raw("SELECT id FROM organizations WHERE id = ?"+s.forUpdate(), id).Scan(&ids).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT id FROM organizations WHERE id = ?"+s.forUpdate(), id).Find(&ids).Error; err != nil {
 		return fmt.Errorf("lock organization %s: %w", id, translate(err))
 	}
 	if len(ids) == 0 {
@@ -120,7 +120,7 @@ func (s *Store) PutPlan(ctx context.Context, p membership.PlanSpec) (created boo
 	err = s.Tx(ctx, func(tx *Store) error {
 		now := time.Now().UTC()
 		var existing []PlanRow
-		if err := tx.q(ctx).Raw("SELECT * FROM plans WHERE id = ?"+tx.forUpdate(), p.ID).Scan(&existing).Error; err != nil {
+		if err := tx.q(ctx).Raw("SELECT * FROM plans WHERE id = ?"+tx.forUpdate(), p.ID).Find(&existing).Error; err != nil {
 			return err
 		}
 		var wos *string
@@ -199,7 +199,7 @@ func (s *Store) PlanSpec(ctx context.Context, id string) (membership.PlanSpec, e
 // PlanAdmins returns the admin emails of a plan.
 func (s *Store) PlanAdmins(ctx context.Context, id string) ([]string, error) {
 	var out []string
-	if err := s.q(ctx).Raw("SELECT email FROM plan_admins WHERE plan_id = ? ORDER BY email", id).Scan(&out).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT email FROM plan_admins WHERE plan_id = ? ORDER BY email", id).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("get plan admins %s: %w", id, translate(err))
 	}
 	return out, nil
@@ -253,7 +253,7 @@ func (s *Store) SetWorkOSOrganization(ctx context.Context, planID, orgID string)
 			return res.Error
 		}
 		var ids []*string
-		if err := tx.q(ctx).Raw("SELECT workos_organization_id FROM plans WHERE id = ?", planID).Scan(&ids).Error; err != nil {
+		if err := tx.q(ctx).Raw("SELECT workos_organization_id FROM plans WHERE id = ?", planID).Find(&ids).Error; err != nil {
 			return err
 		}
 		if len(ids) == 0 {
@@ -298,7 +298,7 @@ func (s *Store) SavePlanState(ctx context.Context, p membership.Plan) error {
 // DueDowngrades returns the plans whose cutover downgrade is due at now.
 func (s *Store) DueDowngrades(ctx context.Context, now time.Time) ([]string, error) {
 	var ids []string
-	if err := s.q(ctx).Raw("SELECT id FROM plans WHERE downgrade_due_at <= ? ORDER BY downgrade_due_at", now.UTC()).Scan(&ids).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT id FROM plans WHERE downgrade_due_at <= ? ORDER BY downgrade_due_at", now.UTC()).Find(&ids).Error; err != nil {
 		return nil, fmt.Errorf("list due downgrades: %w", translate(err))
 	}
 	return ids, nil

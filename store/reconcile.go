@@ -44,7 +44,7 @@ func (ReconciliationRow) TableName() string { return "reconciliations" }
 func (s *Store) StartReconciliation(ctx context.Context, dirID, planID, runID string, now time.Time) (row ReconciliationRow, resumed bool, err error) {
 	err = s.Tx(ctx, func(tx *Store) error {
 		var rows []ReconciliationRow
-		if err := tx.q(ctx).Raw("SELECT * FROM reconciliations WHERE directory_id = ?"+tx.forUpdate(), dirID).Scan(&rows).Error; err != nil {
+		if err := tx.q(ctx).Raw("SELECT * FROM reconciliations WHERE directory_id = ?"+tx.forUpdate(), dirID).Find(&rows).Error; err != nil {
 			return err
 		}
 		if len(rows) > 0 && rows[0].State == ReconcileRunning && rows[0].PlanID == planID {
@@ -118,7 +118,7 @@ func (s *Store) UnseenDirectoryUsers(ctx context.Context, dirID, runID, after st
 	var rows []UserRow
 	err := s.q(ctx).Raw(`SELECT * FROM directory_users du WHERE du.directory_id = ? AND du.id > ? AND NOT du.deleted
 		AND NOT EXISTS (SELECT 1 FROM reconcile_seen rs WHERE rs.directory_id = du.directory_id AND rs.run_id = ? AND rs.user_id = du.id)
-		ORDER BY du.id LIMIT ?`, dirID, after, runID, limit).Scan(&rows).Error
+		ORDER BY du.id LIMIT ?`, dirID, after, runID, limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("list unseen directory users: %w", translate(err))
 	}

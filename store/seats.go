@@ -27,7 +27,7 @@ func (s *Store) Downgrade(ctx context.Context, planID string, at time.Time, even
 // movePlanSeatsToFree counts n members of the plan moved to free.
 func (s *Store) movePlanSeatsToFree(ctx context.Context, planID string, n int64) error {
 	var orgID string
-	if err := s.q(ctx).Raw("SELECT organization_id FROM plans WHERE id = ?", planID).Scan(&orgID).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT organization_id FROM plans WHERE id = ?", planID).Find(&orgID).Error; err != nil {
 		return fmt.Errorf("count seats: %w", translate(err))
 	}
 	return s.moveSeats(ctx, orgID, planID, "", false, n)
