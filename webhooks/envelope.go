@@ -2,10 +2,10 @@ package webhooks
 
 import (
 	"bytes"
-	"encoding/json"
 	"time"
 	"unicode/utf8"
 
+	json "github.com/goccy/go-json"
 	"github.com/seatsync/seatsync/pkg/membership"
 )
 

@@ -1,10 +1,10 @@
 package applier
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/seatsync/seatsync/pkg/membership"
 )
 
