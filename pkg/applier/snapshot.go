@@ -2,37 +2,52 @@ package applier
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/seatsync/seatsync/pkg/membership"
 	"github.com/seatsync/seatsync/store"
 )
 
-// ApplySnapshot applies the state of a directory user as listed by the WorkOS
-// API (reconciliation, SPEC §5), through the same rules and versions as events.
-// Its version is the user's updated_at with no event behind it, so it never
-// overrides an event that carried the same or newer data.
-func (a *Applier) ApplySnapshot(ctx context.Context, u membership.DirectoryUser, actor string) (membership.Outcome, error) {
-	u.Version.CreatedAt, u.Version.EventID = time.Time{}, ""
-	return a.applyOutside(ctx, u, actor)
+// ApplySnapshots applies the state of directory users as listed by the WorkOS
+// API (reconciliation, SPEC §5), through the same rules and versions as
+// events. A snapshot's version is the user's updated_at with no event behind
+// it, so it never overrides an event that carried the same or newer data. A
+// page shares one transaction: a listing of 100,000 users would otherwise wait
+// for 100,000 commits. It returns one outcome per user, in order.
+func (a *Applier) ApplySnapshots(ctx context.Context, us []membership.DirectoryUser, actor string) ([]membership.Outcome, error) {
+	for i := range us {
+		us[i].Version.CreatedAt, us[i].Version.EventID = time.Time{}, ""
+	}
+	return a.applyOutside(ctx, us, actor)
 }
 
-// MarkGone records that a complete listing no longer shows the user: a
+// MarkGone records that a complete listing no longer shows the users: a
 // tombstone versioned at the listing's start, so an event newer than the
 // listing wins.
-func (a *Applier) MarkGone(ctx context.Context, u membership.DirectoryUser, listedFrom time.Time, actor string) (membership.Outcome, error) {
-	u.Deleted = true
-	u.Version = membership.Version{UpdatedAt: listedFrom.UTC(), CreatedAt: listedFrom.UTC()}
-	return a.applyOutside(ctx, u, actor)
+func (a *Applier) MarkGone(ctx context.Context, us []membership.DirectoryUser, listedFrom time.Time, actor string) ([]membership.Outcome, error) {
+	for i := range us {
+		us[i].Deleted = true
+		us[i].Version = membership.Version{UpdatedAt: listedFrom.UTC(), CreatedAt: listedFrom.UTC()}
+	}
+	return a.applyOutside(ctx, us, actor)
 }
 
-// applyOutside applies a user change that came from no inbox event.
-func (a *Applier) applyOutside(ctx context.Context, u membership.DirectoryUser, actor string) (membership.Outcome, error) {
-	var res result
+// applyOutside applies user changes that came from no inbox event, in one
+// transaction: any error rolls all of them back.
+func (a *Applier) applyOutside(ctx context.Context, us []membership.DirectoryUser, actor string) ([]membership.Outcome, error) {
+	var outs []membership.Outcome
 	err := a.st.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		res, err = a.applyUserAs(ctx, tx, u, "", actor, a.opts.Now().UTC(), false)
-		return err
+		outs = make([]membership.Outcome, 0, len(us))
+		now := a.opts.Now().UTC()
+		for _, u := range us {
+			res, err := a.applyUserAs(ctx, tx, u, "", actor, now, false)
+			if err != nil {
+				return fmt.Errorf("apply user %s: %w", u.ID, err)
+			}
+			outs = append(outs, res.outcome)
+		}
+		return nil
 	})
-	return res.outcome, err
+	return outs, err
 }

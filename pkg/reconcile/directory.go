@@ -74,14 +74,12 @@ func (d *dirRun) list(ctx context.Context) error {
 		ids := make([]string, 0, len(page.Users))
 		for _, u := range page.Users {
 			ids = append(ids, u.ID)
-			changed, err := d.apply(ctx, u)
-			if err != nil {
-				return err
-			}
-			if changed {
-				d.row.Changed++
-			}
 		}
+		changed, err := d.apply(ctx, page.Users)
+		if err != nil {
+			return err
+		}
+		d.row.Changed += changed
 		d.row.Listed += len(page.Users)
 		switch {
 		case page.After != "":
@@ -102,24 +100,33 @@ func (d *dirRun) list(ctx context.Context) error {
 	}
 }
 
-// apply applies one listed user as a snapshot and reports whether it changed
-// what was stored: applied, rather than stale (an event or an earlier
-// snapshot already carried this data or newer) or refused.
-func (d *dirRun) apply(ctx context.Context, wu workosapi.User) (bool, error) {
-	if wu.DirectoryID != "" && wu.DirectoryID != d.row.DirectoryID {
-		d.j.r.opts.Log.Warn("reconcile: user listed under another directory; skipped",
-			"directory_id", d.row.DirectoryID, "user_id", wu.ID)
-		return false, nil
+// apply applies a page of listed users as snapshots, in one transaction, and
+// reports how many changed what was stored: applied, rather than stale (an
+// event or an earlier snapshot already carried this data or newer) or refused.
+func (d *dirRun) apply(ctx context.Context, page []workosapi.User) (int, error) {
+	log := d.j.r.opts.Log
+	us := make([]membership.DirectoryUser, 0, len(page))
+	for _, wu := range page {
+		if wu.DirectoryID != "" && wu.DirectoryID != d.row.DirectoryID {
+			log.Warn("reconcile: user listed under another directory; skipped", "directory_id", d.row.DirectoryID, "user_id", wu.ID)
+			continue
+		}
+		us = append(us, directoryUser(wu, d.row.DirectoryID, d.j.orgID))
 	}
-	u := directoryUser(wu, d.row.DirectoryID, d.j.orgID)
-	out, err := d.j.r.app.ApplySnapshot(ctx, u, actor(d.row.DirectoryID))
+	outs, err := d.j.r.app.ApplySnapshots(ctx, us, actor(d.row.DirectoryID))
 	if err != nil {
-		return false, fmt.Errorf("apply user %s: %w", u.ID, err)
+		return 0, err
 	}
-	if out == membership.OutcomeRejected || out == membership.OutcomeConflict {
-		d.j.r.opts.Log.Warn("reconcile: snapshot refused", "directory_id", d.row.DirectoryID, "user_id", u.ID, "outcome", out)
+	changed := 0
+	for i, out := range outs {
+		switch out {
+		case membership.OutcomeApplied:
+			changed++
+		case membership.OutcomeRejected, membership.OutcomeConflict:
+			log.Warn("reconcile: snapshot refused", "directory_id", d.row.DirectoryID, "user_id", us[i].ID, "outcome", out)
+		}
 	}
-	return out == membership.OutcomeApplied, nil
+	return changed, nil
 }
 
 // markGone tombstones the stored users a complete listing did not show,
@@ -138,16 +145,16 @@ func (d *dirRun) markGone(ctx context.Context) error {
 		if err != nil || len(users) == 0 {
 			return err
 		}
-		for _, u := range users {
-			out, err := r.app.MarkGone(ctx, u, d.row.StartedAt, actor(d.row.DirectoryID))
-			if err != nil {
-				return fmt.Errorf("mark user %s gone: %w", u.ID, err)
-			}
+		after = users[len(users)-1].ID
+		outs, err := r.app.MarkGone(ctx, users, d.row.StartedAt, actor(d.row.DirectoryID))
+		if err != nil {
+			return fmt.Errorf("mark users gone: %w", err)
+		}
+		for _, out := range outs {
 			if out == membership.OutcomeApplied {
 				d.row.Gone++
 			}
 		}
-		after = users[len(users)-1].ID
 		if err := d.save(ctx, nil); err != nil {
 			return err
 		}
