@@ -23,7 +23,7 @@ func (s *Store) ClaimPendingBatch(ctx context.Context, now time.Time, limit int)
 	if s.dialect == "postgres" {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
-	if err := s.q(ctx).Raw(q, now.UTC(), limit).Scan(&rows).Error; err != nil {
+	if err := s.q(ctx).Raw(q, now.UTC(), limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("claim inbox events: %w", translate(err))
 	}
 	return rows, nil
@@ -68,7 +68,8 @@ func (s *Store) DirectoryUsersByID(ctx context.Context, ids []string) (map[strin
 	return out, nil
 }
 
-// SaveDirectoryUsers upserts users in one statement.
+// SaveDirectoryUsers upserts users in one statement. Changes of in_a must be
+// counted with TouchDirectory in the same transaction.
 func (s *Store) SaveDirectoryUsers(ctx context.Context, users []membership.DirectoryUser) error {
 	if len(users) == 0 {
 		return nil

@@ -59,7 +59,7 @@ func (d *DirectoryRow) SetVersion(v membership.Version) {
 // Directory returns a directory, or nil when it is unknown.
 func (s *Store) Directory(ctx context.Context, id string) (*DirectoryRow, error) {
 	var rows []DirectoryRow
-	if err := s.q(ctx).Raw("SELECT * FROM directories WHERE id = ?", id).Scan(&rows).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT * FROM directories WHERE id = ?", id).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("get directory %s: %w", id, translate(err))
 	}
 	if len(rows) == 0 {
@@ -87,7 +87,7 @@ func (s *Store) SaveDirectory(ctx context.Context, d *DirectoryRow) error {
 	if d.Domains == "" {
 		d.Domains = "[]"
 	}
-	// users_added and last_event_at are counters kept by TouchDirectory alone.
+	// users_added, active_users and last_event_at are kept by TouchDirectory alone.
 	err := s.q(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"type", "name", "state", "domains", "version_updated_at",
@@ -99,11 +99,14 @@ func (s *Store) SaveDirectory(ctx context.Context, d *DirectoryRow) error {
 	return nil
 }
 
-// TouchDirectory records that an event of the directory was applied and how
-// many users joined E with it.
-func (s *Store) TouchDirectory(ctx context.Context, id string, addedDelta int, at time.Time) error {
-	err := s.q(ctx).Exec("UPDATE directories SET users_added = users_added + ?, last_event_at = ?, updated_at = ? WHERE id = ?",
-		addedDelta, at.UTC(), time.Now().UTC(), id).Error
+// TouchDirectory records that an event of the directory was applied, how many
+// users joined E with it, and by how much its users in A (active_users, what
+// ActiveUsers reads) changed: the caller, who knows each saved user's stored
+// in_a, passes the sum of +1 (now in A), -1 (no longer) and 0.
+func (s *Store) TouchDirectory(ctx context.Context, id string, addedDelta, activeDelta int, at time.Time) error {
+	err := s.q(ctx).Exec(`UPDATE directories SET users_added = users_added + ?, active_users = active_users + ?,
+		last_event_at = ?, updated_at = ? WHERE id = ?`,
+		addedDelta, activeDelta, at.UTC(), time.Now().UTC(), id).Error
 	if err != nil {
 		return fmt.Errorf("touch directory %s: %w", id, translate(err))
 	}
@@ -171,7 +174,8 @@ func (s *Store) DirectoryUsers(ctx context.Context, directoryID, after string, l
 	return out, nil
 }
 
-// SaveDirectoryUser creates or replaces a directory user.
+// SaveDirectoryUser creates or replaces a directory user. A change of in_a
+// must be counted with TouchDirectory in the same transaction.
 func (s *Store) SaveDirectoryUser(ctx context.Context, u membership.DirectoryUser) error {
 	now := time.Now().UTC()
 	vu, vc := u.Version.UpdatedAt.UTC(), u.Version.CreatedAt.UTC()
@@ -201,7 +205,7 @@ func (s *Store) Claims(ctx context.Context, orgID string, emails []string, excep
 	err := s.q(ctx).Raw(`SELECT du.email, du.id, d.plan_id, du.in_a FROM directory_users du
 		JOIN directories d ON d.id = du.directory_id JOIN plans p ON p.id = d.plan_id
 		WHERE du.email IN ? AND p.organization_id = ? AND d.state <> 'deleted' AND du.id <> ? AND NOT du.deleted
-		ORDER BY du.id`, emails, orgID, except).Scan(&rows).Error
+		ORDER BY du.id`, emails, orgID, except).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load claims: %w", translate(err))
 	}

@@ -128,11 +128,18 @@ func (s *Store) HeldChanges(ctx context.Context, planID string) ([]HeldChange, e
 	return rows, nil
 }
 
+// recentRevocations counts a plan's revocations since a time. The actions are
+// literals, exactly the predicate of the partial index audit_entries_revocations
+// (migration 0005): bound as parameters, a cached generic plan could not prove
+// the predicate, nor could SQLite, and the count would read every audit entry
+// of the plan.
+const recentRevocations = "SELECT COUNT(*) FROM audit_entries WHERE plan_id = ? AND from_plan_id = ? AND action IN ('" +
+	membership.ActionMovedToFree + "', '" + membership.ActionMoved + "') AND at >= ?"
+
 // RecentRevocations counts the plan's seats the directory revoked since `since`.
 func (s *Store) RecentRevocations(ctx context.Context, planID string, since time.Time) (int, error) {
 	var n int64
-	err := s.q(ctx).Model(&AuditRow{}).Where("plan_id = ? AND from_plan_id = ? AND action IN ? AND at >= ?",
-		planID, planID, []string{membership.ActionMovedToFree, membership.ActionMoved}, since.UTC()).Count(&n).Error
+	err := s.q(ctx).Raw(recentRevocations, planID, planID, since.UTC()).Find(&n).Error
 	if err != nil {
 		return 0, fmt.Errorf("count recent revocations: %w", translate(err))
 	}
@@ -142,7 +149,7 @@ func (s *Store) RecentRevocations(ctx context.Context, planID string, since time
 // DowngradeEmails lists the paid members the cutover downgrade would move to free.
 func (s *Store) DowngradeEmails(ctx context.Context, planID string) ([]string, error) {
 	var emails []string
-	if err := s.q(ctx).Raw("SELECT email FROM members WHERE plan_id = ? AND "+notInA+" ORDER BY email", planID, planID).Scan(&emails).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT email FROM members WHERE plan_id = ? AND "+notInA+" ORDER BY email", planID, planID).Find(&emails).Error; err != nil {
 		return nil, fmt.Errorf("size downgrade: %w", translate(err))
 	}
 	return emails, nil
@@ -153,7 +160,7 @@ func (s *Store) DowngradeEmails(ctx context.Context, planID string) ([]string, e
 func (s *Store) DirectorySeats(ctx context.Context, planID string) ([]string, error) {
 	var emails []string
 	err := s.q(ctx).Raw(`SELECT email FROM members WHERE plan_id = ? AND source = 'directory'
-		AND (manual_plan_id IS NULL OR manual_plan_id <> plan_id) ORDER BY email`, planID).Scan(&emails).Error
+		AND (manual_plan_id IS NULL OR manual_plan_id <> plan_id) ORDER BY email`, planID).Find(&emails).Error
 	if err != nil {
 		return nil, fmt.Errorf("list directory seats: %w", translate(err))
 	}
@@ -163,7 +170,7 @@ func (s *Store) DirectorySeats(ctx context.Context, planID string) ([]string, er
 // PaidCount returns the plan's paid seats, from the counter.
 func (s *Store) PaidCount(ctx context.Context, planID string) (int, error) {
 	var n int64
-	if err := s.q(ctx).Raw("SELECT paid_count FROM plans WHERE id = ?", planID).Scan(&n).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT paid_count FROM plans WHERE id = ?", planID).Find(&n).Error; err != nil {
 		return 0, fmt.Errorf("count paid seats: %w", translate(err))
 	}
 	return int(n), nil

@@ -94,6 +94,8 @@ func load(b *testing.B, dbURL string, sh scaleShape) {
 		`UPDATE plans SET paid_count = (SELECT COUNT(*) FROM members WHERE members.plan_id = plans.id)`,
 		`UPDATE organizations SET free_count = (SELECT COUNT(*) FROM members
 			WHERE members.organization_id = organizations.id AND members.plan_id IS NULL)`,
+		`UPDATE directories SET active_users = (SELECT COUNT(*) FROM directory_users
+			WHERE directory_users.directory_id = directories.id AND directory_users.in_a)`,
 	}
 	if sh.inbox {
 		stmts = append(stmts, fmt.Sprintf(`INSERT INTO inbox_events (event_id, event_type, source, payload, event_created_at,

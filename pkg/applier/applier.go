@@ -183,7 +183,8 @@ func (a *Applier) ApplyNext(ctx context.Context) (bool, error) {
 		if err != nil || len(evs) == 0 {
 			return err
 		}
-		if err := a.lockBatchOrganizations(ctx, tx, evs); err != nil {
+		users := decodeUsers(evs)
+		if err := a.lockBatchOrganizations(ctx, tx, evs, users); err != nil {
 			return err
 		}
 		now := a.opts.Now().UTC()
@@ -193,7 +194,7 @@ func (a *Applier) ApplyNext(ctx context.Context) (bool, error) {
 				j++
 			}
 			if j > i {
-				fin, err := a.applyUserRun(ctx, tx, evs[i:j], now, wall)
+				fin, err := a.applyUserRun(ctx, tx, evs[i:j], users, now, wall)
 				if err != nil {
 					return err
 				}

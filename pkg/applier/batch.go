@@ -20,7 +20,7 @@ type userEvent struct {
 // organization instead of a dozen per event: the rows are read once, the rules
 // run over them in memory in event order, and the changes are written
 // together. An initial sync of 100,000 users is such a run, over and over.
-func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []store.InboxRow, now, wall time.Time) ([]store.Finished, error) {
+func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []store.InboxRow, users map[int64]decodedUser, now, wall time.Time) ([]store.Finished, error) {
 	var done []store.Finished
 	one := func(r *store.InboxRow) error {
 		fin, err := a.applyOne(ctx, tx, r, now, wall)
@@ -31,14 +31,14 @@ func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []stor
 	}
 	var evs []userEvent
 	for i := range rows {
-		u, err := decodeUserEvent(rows[i].Payload)
-		if err != nil {
+		d := users[rows[i].ID]
+		if d.err != nil {
 			if err := one(&rows[i]); err != nil { // records the failure
 				return nil, err
 			}
 			continue
 		}
-		evs = append(evs, userEvent{row: &rows[i], u: u})
+		evs = append(evs, userEvent{row: &rows[i], u: d.u})
 	}
 	dirs, err := tx.Directories(ctx, dirIDs(evs))
 	if err != nil {

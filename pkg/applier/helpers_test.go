@@ -328,6 +328,17 @@ func (w *world) auditFor(t *testing.T, planID, action, email string) []store.Aud
 // inject faults and to make postponed events due without waiting.
 func (w *world) exec(t *testing.T, query string, args ...any) {
 	t.Helper()
+	db, query := w.rawDB(t, query)
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// rawDB opens a connection of its own beside the store and rewrites query's
+// placeholders for its driver.
+func (w *world) rawDB(t *testing.T, query string) (*sql.DB, string) {
+	t.Helper()
 	driver, dsn := "sqlite", w.opts.Path+"?_pragma=busy_timeout(10000)"
 	if w.dialect == "postgres" {
 		driver, dsn = "pgx", w.opts.URL
@@ -339,10 +350,7 @@ func (w *world) exec(t *testing.T, query string, args ...any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	if _, err := db.ExecContext(t.Context(), query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
+	return db, query
 }
 
 // makeDue makes a postponed event due now.

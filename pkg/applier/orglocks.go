@@ -21,12 +21,21 @@ import (
 // their time waiting. An organization this cannot foresee (a plan relinked
 // meanwhile) is still locked on the way; a rare deadlock then rolls the batch
 // back and ApplyNext's caller runs it again.
-func (a *Applier) lockBatchOrganizations(ctx context.Context, tx *store.Store, evs []store.InboxRow) error {
+func (a *Applier) lockBatchOrganizations(ctx context.Context, tx *store.Store, evs []store.InboxRow, users map[int64]decodedUser) error {
 	if tx.Dialect() != "postgres" || len(evs) < 2 {
 		return nil // SQLite has one writer; one event takes one lock
 	}
 	dirs, workos := map[string]bool{}, map[string]bool{}
 	for _, ev := range evs {
+		if d, ok := users[ev.ID]; ok {
+			if d.err == nil {
+				dirs[d.u.DirectoryID] = true
+				if d.u.OrganizationID != "" {
+					workos[d.u.OrganizationID] = true
+				}
+			}
+			continue // an undecodable one: its own path records the failure
+		}
 		var env struct {
 			Data struct {
 				ID             string `json:"id"`

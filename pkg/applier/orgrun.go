@@ -29,6 +29,7 @@ type orgRun struct {
 	savedUsers map[string]membership.DirectoryUser
 	changed    map[string]bool // member emails to write
 	touched    map[string]int  // directory id → |E| delta
+	active     map[string]int  // directory id → delta of its users in A
 	revoked    map[string]int  // plan id → revocations not yet in the audit table (for the guard)
 	audit      []membership.AuditEntry
 }
@@ -89,7 +90,7 @@ func (o *orgRun) load(ctx context.Context, evs []userEvent) error {
 	if o.claims, err = o.tx.Claims(ctx, o.orgID, emails, ""); err != nil {
 		return err
 	}
-	o.savedUsers, o.changed, o.touched, o.revoked = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}, map[string]int{}
+	o.savedUsers, o.changed, o.touched, o.active, o.revoked = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}, map[string]int{}, map[string]int{}
 	return o.loadMembers(ctx, emails)
 }
 
@@ -184,6 +185,7 @@ func (o *orgRun) record(plan store.PlanRow, dir store.DirectoryRow, stored membe
 	}
 	l := o.links[plan.ID]
 	o.touched[dir.ID] += r.Plan.Added - l.Added
+	o.active[dir.ID] += activeDelta(&stored, r.User)
 	l.Added = r.Plan.Added
 	o.links[plan.ID] = l
 	for _, c := range r.Changes {
@@ -221,7 +223,7 @@ func (o *orgRun) flush(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, id := range slices.Sorted(maps.Keys(o.touched)) {
-		if err := o.tx.TouchDirectory(ctx, id, o.touched[id], now); err != nil {
+		if err := o.tx.TouchDirectory(ctx, id, o.touched[id], o.active[id], now); err != nil {
 			return err
 		}
 	}
@@ -242,6 +244,23 @@ func (o *orgRun) flush(ctx context.Context, now time.Time) error {
 	for email := range o.changed {
 		o.flushed[email] = o.members[email]
 	}
-	o.savedUsers, o.changed, o.touched, o.revoked, o.audit = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}, map[string]int{}, nil
+	o.savedUsers, o.changed, o.touched, o.active, o.revoked, o.audit = map[string]membership.DirectoryUser{}, map[string]bool{}, map[string]int{}, map[string]int{}, map[string]int{}, nil
 	return nil
+}
+
+// activeDelta is how saving a user moves its directory's active_users counter:
+// +1 when it enters A, -1 when it leaves, else 0. stored is the row before the
+// change (nil or zero: none), saved the row written (nil: unchanged).
+func activeDelta(stored, saved *membership.DirectoryUser) int {
+	if saved == nil {
+		return 0
+	}
+	was := stored != nil && stored.InA
+	switch {
+	case saved.InA && !was:
+		return 1
+	case !saved.InA && was:
+		return -1
+	}
+	return 0
 }

@@ -37,6 +37,25 @@ func decodeUserEvent(payload []byte) (membership.DirectoryUser, error) {
 	return ev.Data.user(envelope{ID: ev.ID, Event: ev.Event, CreatedAt: ev.CreatedAt}, ev.Event == "dsync.user.deleted")
 }
 
+// decodedUser is a user event of a claimed batch, decoded once for both the
+// lock pass and the apply pass.
+type decodedUser struct {
+	u   membership.DirectoryUser
+	err error
+}
+
+// decodeUsers decodes the batch's user events, by inbox row id.
+func decodeUsers(evs []store.InboxRow) map[int64]decodedUser {
+	out := make(map[int64]decodedUser, len(evs))
+	for _, ev := range evs {
+		if isUserEvent(ev.EventType) {
+			u, err := decodeUserEvent(ev.Payload)
+			out[ev.ID] = decodedUser{u: u, err: err}
+		}
+	}
+	return out
+}
+
 // applyUser links the user's directory (SPEC §4.1), checks the tenant (§4.2),
 // then runs the rules over the rows the user touches.
 func (a *Applier) applyUser(ctx context.Context, tx *store.Store, u membership.DirectoryUser, eventID string, now time.Time, reevaluate bool) (result, error) {
@@ -76,7 +95,7 @@ func (a *Applier) applyUserAs(ctx context.Context, tx *store.Store, u membership
 	}
 	r := membership.ApplyUser(snap, membership.UserChange{User: u, EventID: eventID, Actor: actor, Reevaluate: reevaluate})
 	res.outcome, res.reason = r.Outcome, r.Reason
-	return res, a.persist(ctx, tx, plan.OrganizationID, snap.Plan, r, u.DirectoryID, eventID, now)
+	return res, a.persist(ctx, tx, plan.OrganizationID, snap.Plan, stored, r, u.DirectoryID, eventID, now)
 }
 
 func derefResult(r *result, def result) result {
@@ -146,14 +165,15 @@ func (a *Applier) planViews(ctx context.Context, tx *store.Store, orgID string, 
 	return views, nil
 }
 
-// persist writes what the rules decided, all in the caller's transaction.
-func (a *Applier) persist(ctx context.Context, tx *store.Store, orgID string, before membership.Plan, r membership.UserResult, dirID, eventID string, now time.Time) error {
+// persist writes what the rules decided, all in the caller's transaction;
+// stored is the user's row before the change (nil: none).
+func (a *Applier) persist(ctx context.Context, tx *store.Store, orgID string, before membership.Plan, stored *membership.DirectoryUser, r membership.UserResult, dirID, eventID string, now time.Time) error {
 	if r.User != nil {
 		if err := tx.SaveDirectoryUser(ctx, *r.User); err != nil {
 			return err
 		}
 	}
-	if err := tx.TouchDirectory(ctx, dirID, r.Plan.Added-before.Added, now); err != nil {
+	if err := tx.TouchDirectory(ctx, dirID, r.Plan.Added-before.Added, activeDelta(stored, r.User), now); err != nil {
 		return err
 	}
 	r, _, err := a.guardChanges(ctx, tx, before.ID, r, 0, now)
