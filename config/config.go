@@ -118,6 +118,8 @@ type Log struct {
 type Applier struct {
 	// Workers is the number of concurrent appliers per replica.
 	Workers int `mapstructure:"workers"`
+	// BatchSize is how many events one applier claims and commits together.
+	BatchSize int `mapstructure:"batch_size"`
 	// MaxAttempts is how often an event is tried before it is parked.
 	MaxAttempts int `mapstructure:"max_attempts"`
 	// UnmatchedAfter is how long an event for an unknown directory waits

@@ -88,6 +88,7 @@ func (c Config) attrs() []slog.Attr {
 		),
 		slog.Group("applier",
 			slog.Int("workers", c.Applier.Workers),
+			slog.Int("batch_size", c.Applier.BatchSize),
 			slog.Int("max_attempts", c.Applier.MaxAttempts),
 			slog.Duration("unmatched_after", c.Applier.UnmatchedAfter),
 			slog.Duration("lease", c.Applier.Lease),

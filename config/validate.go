@@ -101,6 +101,7 @@ func (c *Config) Validate() error {
 	oneOf(bad, "log.format", c.Log.Format, "", "text", "json")
 
 	atLeast(bad, "applier.workers", c.Applier.Workers, 1)
+	atLeast(bad, "applier.batch_size", c.Applier.BatchSize, 1)
 	atLeast(bad, "applier.max_attempts", c.Applier.MaxAttempts, 1)
 	positive(bad, "applier.unmatched_after", c.Applier.UnmatchedAfter)
 	positive(bad, "applier.lease", c.Applier.Lease)

@@ -109,6 +109,7 @@ func TestValidate(t *testing.T) {
 		{"log format json", false, func(c *Config) { c.Log.Format = "json" }, ""},
 
 		{"workers zero", false, func(c *Config) { c.Applier.Workers = 0 }, "applier.workers"},
+		{"batch_size zero", false, func(c *Config) { c.Applier.BatchSize = 0 }, "applier.batch_size"},
 		{"max_attempts zero", false, func(c *Config) { c.Applier.MaxAttempts = 0 }, "applier.max_attempts"},
 		{"unmatched_after zero", false, func(c *Config) { c.Applier.UnmatchedAfter = 0 }, "applier.unmatched_after"},
 		{"lease zero", false, func(c *Config) { c.Applier.Lease = 0 }, "applier.lease"},

@@ -76,7 +76,7 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 	}
 	// Up to 256 deliveries share a commit; a lone one waits at most 2 ms for company.
 	inbox := st.NewInboxWriter(256, 2*time.Millisecond, 4)
-	app := applier.New(st, applier.Options{Rules: rules(cfg), Workers: cfg.Applier.Workers, MaxAttempts: cfg.Applier.MaxAttempts,
+	app := applier.New(st, applier.Options{Rules: rules(cfg), Workers: cfg.Applier.Workers, BatchSize: cfg.Applier.BatchSize, MaxAttempts: cfg.Applier.MaxAttempts,
 		UnmatchedAfter: cfg.Applier.UnmatchedAfter, Log: log, Observer: m, Guard: membership.Guard{Share: cfg.Seats.GuardShare,
 			Min: cfg.Seats.GuardMin, Window: cfg.Seats.GuardWindow, Downgrade: cfg.Seats.GuardDowngrade}})
 	var wh *webhooks.Handler
