@@ -12,8 +12,9 @@
 #     once, paid seats = the users the stream left active, no audit entry twice.
 #
 # Environment: TEST_DATABASE_URL (server to create the database on), USERS
-# (100000), SENDERS (32), BASELINE_SECONDS (20), GO (go). Exits non-zero when
-# a check fails.
+# (100000), SENDERS (32), BASELINE_SECONDS (20), GO (go), PROFILE (a file: the
+# server's CPU profile over the first PROFILE_SECONDS (20) of the run, read
+# with `go tool pprof -top bin/seatsync FILE`). Exits non-zero when a check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C # awk and printf read "584.12" as a number
@@ -80,10 +81,12 @@ free_port() {
 	return 1
 }
 ADDR=127.0.0.1:$(free_port)
+DEBUG_ADDR=
+[ -z "${PROFILE:-}" ] || DEBUG_ADDR=127.0.0.1:$(free_port)
 WEBHOOK_SECRET=whsec_bench_$(rand_hex 16)
 JWT_SECRET=$(rand_hex 32)
 SEATSYNC_WEBHOOKS_SECRETS=$WEBHOOK_SECRET SEATSYNC_AUTH_JWT_SECRET=$JWT_SECRET SEATSYNC_LISTEN=$ADDR \
-	SEATSYNC_LOG_LEVEL=warn SEATSYNC_SEATS_CUTOVER_GRACE=0s bin/seatsync serve >"$WORK/serve.log" 2>&1 &
+	SEATSYNC_HTTP_DEBUG_LISTEN=$DEBUG_ADDR SEATSYNC_LOG_LEVEL=warn SEATSYNC_SEATS_CUTOVER_GRACE=0s bin/seatsync serve >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 200); do
 	bin/seatsync healthcheck --url "http://$ADDR/readyz" >/dev/null 2>&1 && break
@@ -93,9 +96,15 @@ for i in $(seq 200); do
 done
 say "seatsync serve (pid $SERVER_PID) on $ADDR; sending"
 JSON=$WORK/bench.json
+PROFILE_PID=
+if [ -n "$DEBUG_ADDR" ]; then
+	curl -sS -o "$PROFILE" "http://$DEBUG_ADDR/debug/pprof/profile?seconds=${PROFILE_SECONDS:-20}" &
+	PROFILE_PID=$!
+fi
 BENCH_RC=0
 bin/seatsync bench --url "http://$ADDR" --secret "$WEBHOOK_SECRET" --jwt-secret "$JWT_SECRET" \
 	--users "$USERS" --senders "$SENDERS" --database-url "$DB_URL" --server-pid "$SERVER_PID" --json "$JSON" || BENCH_RC=$?
+[ -z "$PROFILE_PID" ] || wait "$PROFILE_PID" || say "no profile written"
 kill -TERM "$SERVER_PID"
 SERVE_RC=0
 wait "$SERVER_PID" || SERVE_RC=$?
