@@ -67,7 +67,7 @@ var defaults = map[string]any{
 	"log.format": "", // text in dev, json in production: see Config.LogFormat
 
 	"applier.workers":         4,
-	"applier.batch_size":      500,
+	"applier.batch_size":      1000,
 	"applier.max_attempts":    10,
 	"applier.unmatched_after": time.Hour,
 	"applier.lease":           time.Minute,

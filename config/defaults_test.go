@@ -45,7 +45,7 @@ var specDefaults = map[string]any{
 	"log.level":                   "info",
 	"log.format":                  "",
 	"applier.workers":             4,
-	"applier.batch_size":          500,
+	"applier.batch_size":          1000,
 	"applier.max_attempts":        10,
 	"applier.unmatched_after":     time.Hour,
 	"applier.lease":               time.Minute,
