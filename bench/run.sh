@@ -14,7 +14,10 @@
 # Environment: TEST_DATABASE_URL (server to create the database on), USERS
 # (100000), SENDERS (32), BASELINE_SECONDS (20), GO (go), PROFILE (a file: the
 # server's CPU profile over the first PROFILE_SECONDS (20) of the run, read
-# with `go tool pprof -top bin/seatsync FILE`). Exits non-zero when a check fails.
+# with `go tool pprof -top bin/seatsync FILE`), SERVE_BIN (the seatsync binary that
+# migrates and serves, default the one built here: to measure another build, such
+# as an older commit, against the same baseline and load generator). Exits
+# non-zero when a check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C # awk and printf read "584.12" as a number
@@ -49,7 +52,8 @@ say "database $DB, $USERS users, $SENDERS senders"
 psql "$ADMIN_URL" -Xq -v ON_ERROR_STOP=1 -c "CREATE DATABASE $DB"
 CGO_ENABLED=0 "$GO" build -trimpath -o bin/seatsync ./cmd/seatsync
 export SEATSYNC_DATABASE_DRIVER=postgres SEATSYNC_DATABASE_URL="$DB_URL"
-bin/seatsync migrate >/dev/null
+SERVE_BIN=${SERVE_BIN:-bin/seatsync}
+"$SERVE_BIN" migrate >/dev/null
 
 # --- baseline: the per-event transaction at the same concurrency -------------
 say "baseline: pgbench bench/per_event.sql, $SENDERS clients, ${BASELINE_SECONDS}s"
@@ -86,7 +90,7 @@ DEBUG_ADDR=
 WEBHOOK_SECRET=whsec_bench_$(rand_hex 16)
 JWT_SECRET=$(rand_hex 32)
 SEATSYNC_WEBHOOKS_SECRETS=$WEBHOOK_SECRET SEATSYNC_AUTH_JWT_SECRET=$JWT_SECRET SEATSYNC_LISTEN=$ADDR \
-	SEATSYNC_HTTP_DEBUG_LISTEN=$DEBUG_ADDR SEATSYNC_LOG_LEVEL=warn SEATSYNC_SEATS_CUTOVER_GRACE=0s bin/seatsync serve >"$WORK/serve.log" 2>&1 &
+	SEATSYNC_HTTP_DEBUG_LISTEN=$DEBUG_ADDR SEATSYNC_LOG_LEVEL=warn SEATSYNC_SEATS_CUTOVER_GRACE=0s "$SERVE_BIN" serve >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 200); do
 	bin/seatsync healthcheck --url "http://$ADDR/readyz" >/dev/null 2>&1 && break
