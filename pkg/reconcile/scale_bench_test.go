@@ -212,9 +212,9 @@ func autovacuum(b *testing.B, dbURL string) (stop func()) {
 func scaleReconciler(b *testing.B, wos *workosapi.Client) (*store.Store, *reconcile.Reconciler, string) {
 	b.Helper()
 	opts := storetest.Options(b, "postgres")
-	// As in this package's tests, commits need not wait for the disk: each
-	// snapshot commits on its own, and on a shared disk the wait for the WAL
-	// flush is most of the time (docs/PERFORMANCE.md has both).
+	// As in this package's tests, commits need not wait for the disk: a run
+	// commits once a page, and on a shared disk the wait for the WAL flush
+	// would measure the disk rather than the reconciliation.
 	u, err := url.Parse(opts.URL)
 	if err != nil {
 		b.Fatal(err)
