@@ -10,10 +10,12 @@ import (
 	"github.com/seatsync/seatsync/store"
 )
 
-// userEvent is a decoded dsync.user.* event of a run.
+// userEvent is a decoded dsync.user.* event of a run, or a reconciliation
+// snapshot (a row with no event id); actor is who the audit log names.
 type userEvent struct {
-	row *store.InboxRow
-	u   membership.DirectoryUser
+	row   *store.InboxRow
+	u     membership.DirectoryUser
+	actor string
 }
 
 // applyUserRun applies a run of user events with a few statements per
@@ -38,7 +40,7 @@ func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []stor
 			}
 			continue
 		}
-		evs = append(evs, userEvent{row: &rows[i], u: d.u})
+		evs = append(evs, userEvent{row: &rows[i], u: d.u, actor: "directory:" + d.u.DirectoryID})
 	}
 	dirs, err := tx.Directories(ctx, dirIDs(evs))
 	if err != nil {
@@ -70,18 +72,31 @@ func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []stor
 			return nil, err
 		}
 	}
+	fin, err := a.applyByOrganization(ctx, tx, rest, dirs, now, func(e userEvent) error { return one(e.row) })
+	return append(done, fin...), err
+}
+
+// applyByOrganization applies changes to users of the stored directories
+// dirs: grouped by organization, the organizations locked in one global
+// order, each organization's changes in memory and in a savepoint of their
+// own. Changes it cannot take that way (a directory not in dirs, a run that
+// fails) go through one, the one-by-one path, which records its own outcome.
+func (a *Applier) applyByOrganization(ctx context.Context, tx *store.Store, evs []userEvent, dirs map[string]store.DirectoryRow,
+	now time.Time, one func(userEvent) error) ([]store.Finished, error) {
+	var done []store.Finished
 	byOrg := map[string][]userEvent{}
 	plans := map[string]store.PlanRow{}
-	for _, e := range rest {
+	for _, e := range evs {
 		d, ok := dirs[e.u.DirectoryID]
 		if !ok { // still unknown: waiting for its plan
-			if err := one(e.row); err != nil {
+			if err := one(e); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		p, ok := plans[d.PlanID]
 		if !ok {
+			var err error
 			if p, err = tx.Plan(ctx, d.PlanID); err != nil {
 				return nil, err
 			}
@@ -112,7 +127,7 @@ func (a *Applier) applyUserRun(ctx context.Context, tx *store.Store, rows []stor
 		}
 		a.opts.Log.Warn("batched apply failed; applying one by one", "err", err)
 		for _, e := range byOrg[org] {
-			if err := one(e.row); err != nil {
+			if err := one(e); err != nil {
 				return nil, err
 			}
 		}

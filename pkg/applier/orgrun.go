@@ -155,7 +155,7 @@ func (o *orgRun) apply(ctx context.Context, e userEvent, now time.Time) (store.F
 		d.Frozen = o.links[id].Frozen()
 		snap.Plans[id] = d.View()
 	}
-	r := membership.ApplyUser(snap, membership.UserChange{User: u, EventID: e.row.EventID, Actor: "directory:" + u.DirectoryID})
+	r := membership.ApplyUser(snap, membership.UserChange{User: u, EventID: e.row.EventID, Actor: e.actor})
 	f.Outcome, f.Reason = r.Outcome, r.Reason
 	r, _, err := o.a.guardChanges(ctx, o.tx, plan.ID, r, o.revoked[plan.ID], now)
 	if err != nil {

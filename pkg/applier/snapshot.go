@@ -34,20 +34,39 @@ func (a *Applier) MarkGone(ctx context.Context, us []membership.DirectoryUser, l
 }
 
 // applyOutside applies user changes that came from no inbox event, in one
-// transaction: any error rolls all of them back.
+// transaction: any error rolls all of them back. Users of stored directories
+// take the batched path (the rows read once, a few statements per page);
+// others, and a page the batched path cannot finish, go one by one.
 func (a *Applier) applyOutside(ctx context.Context, us []membership.DirectoryUser, actor string) ([]membership.Outcome, error) {
 	var outs []membership.Outcome
 	err := a.st.Tx(ctx, func(tx *store.Store) error {
-		outs = make([]membership.Outcome, 0, len(us))
 		now := a.opts.Now().UTC()
-		for _, u := range us {
-			res, err := a.applyUserAs(ctx, tx, u, "", actor, now, false)
-			if err != nil {
-				return fmt.Errorf("apply user %s: %w", u.ID, err)
-			}
-			outs = append(outs, res.outcome)
+		outs = make([]membership.Outcome, len(us))
+		rows := make([]store.InboxRow, len(us)) // ids index outs; no event behind them
+		evs := make([]userEvent, len(us))
+		for i := range us {
+			rows[i].ID = int64(i)
+			evs[i] = userEvent{row: &rows[i], u: us[i], actor: actor}
 		}
-		return nil
+		dirs, err := tx.Directories(ctx, dirIDs(evs))
+		if err != nil {
+			return err
+		}
+		if err := lockRunOrganizations(ctx, tx, evs, dirs); err != nil {
+			return err
+		}
+		fin, err := a.applyByOrganization(ctx, tx, evs, dirs, now, func(e userEvent) error {
+			res, err := a.applyUserAs(ctx, tx, e.u, "", actor, now, false)
+			if err != nil {
+				return fmt.Errorf("apply user %s: %w", e.u.ID, err)
+			}
+			outs[e.row.ID] = res.outcome
+			return nil
+		})
+		for _, f := range fin {
+			outs[f.ID] = f.Outcome
+		}
+		return err
 	})
 	return outs, err
 }
