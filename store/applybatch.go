@@ -90,6 +90,7 @@ func (s *Store) SaveDirectoryUsers(ctx context.Context, users []membership.Direc
 	if err != nil {
 		return fmt.Errorf("save %d directory users: %w", len(users), translate(err))
 	}
+	s.noteWritten(len(users))
 	return nil
 }
 

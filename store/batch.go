@@ -142,7 +142,6 @@ func (s *Store) putInboxBatch(ctx context.Context, batch []putRequest) ([]bool, 
 	if err := s.q(ctx).Raw(sb.String(), args...).Find(&inserted).Error; err != nil {
 		return nil, fmt.Errorf("put %d inbox events: %w", len(batch), translate(err))
 	}
-	s.noteInserted(len(inserted))
 	fresh := make(map[string]bool, len(inserted))
 	for _, id := range inserted {
 		fresh[id] = true

@@ -190,6 +190,7 @@ func (s *Store) SaveDirectoryUser(ctx context.Context, u membership.DirectoryUse
 	if err != nil {
 		return fmt.Errorf("save directory user %s: %w", u.ID, translate(err))
 	}
+	s.noteWritten(1)
 	return nil
 }
 

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -47,19 +45,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	var dial gorm.Dialector
 	switch opts.Driver {
 	case "postgres":
-		pc, err := pgx.ParseConfig(opts.URL)
-		if err != nil {
-			return nil, fmt.Errorf("open store: %w", err)
-		}
-		// Plan every execution with its parameters. A cached generic plan is
-		// made once, when an initial sync or a reconciliation has just begun
-		// filling the tables, and Postgres keeps it until the next ANALYZE:
-		// measured, a lookup of 100 ids by primary key kept scanning the whole
-		// directory_users table (20 ms at 10,000 rows, growing with every page).
-		if _, set := pc.RuntimeParams["plan_cache_mode"]; !set {
-			pc.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-		}
-		dial = postgres.New(postgres.Config{Conn: stdlib.OpenDB(*pc)})
+		dial = postgres.Open(opts.URL)
 	case "sqlite":
 		if dir := filepath.Dir(opts.Path); dir != "" {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
