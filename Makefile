@@ -8,7 +8,7 @@ FUZZ_TARGETS  ?= ./webhooks:FuzzParseSignatureHeader ./webhooks:FuzzDecodeEnvelo
 # An iteration count, not a duration: with a duration, Go 1.26 fuzzing can fail
 # spuriously with "context deadline exceeded" at the deadline (golang/go#75804).
 FUZZTIME      ?= 200000x
-# The scale benchmarks of docs/PERFORMANCE.md take minutes each: bench-scale runs
+# The scale benchmarks of docs/PERFORMANCE.md load up to a million rows: bench-scale runs
 # them, bench-go leaves them out.
 SCALE_BENCH   := ^Benchmark(BaselinePing|Downgrade|PlanStatus|MembersFirstPage|Reconcile|ReconcileListing)$$
 BENCHSTAT     := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
@@ -52,7 +52,7 @@ bench: ## load test on Postgres (bench/run.sh: USERS, SENDERS, TEST_DATABASE_URL
 bench-go: ## 10 runs into bench.txt, ready for benchstat (scale benchmarks: bench-scale)
 	$(GO) test -run='^$$' -bench=. -skip='$(SCALE_BENCH)' -count=10 ./... | tee bench.txt
 
-bench-scale: ## scale benchmarks on Postgres (about an hour) into bench-scale.txt, then benchstat; see docs/PERFORMANCE.md
+bench-scale: ## scale benchmarks on Postgres (a few minutes) into bench-scale.txt, then benchstat; see docs/PERFORMANCE.md
 	$(GO) test -run='^$$' -bench='$(SCALE_BENCH)' -benchtime=3x -count=5 -timeout=3h ./store/ | tee bench-scale.txt
 	$(GO) test -run='^$$' -bench='$(SCALE_BENCH)' -benchtime=1x -count=3 -timeout=5h ./pkg/reconcile/ | tee -a bench-scale.txt
 	$(GO) run $(BENCHSTAT) bench-scale.txt
