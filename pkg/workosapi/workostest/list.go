@@ -70,14 +70,7 @@ func paginate(ids []string, desc bool, before, after string, limit int) (page []
 	default:
 		end = min(limit, len(ids))
 	}
-	page = ids[start:end]
-	if len(page) > 0 && start > 0 {
-		meta.Before = &page[0]
-	}
-	if len(page) > 0 && end < len(ids) {
-		meta.After = &page[len(page)-1]
-	}
-	return page, meta
+	return window(ids, start, end)
 }
 
 // paginateAscending is paginate over ids already sorted in ascending order,
@@ -95,6 +88,12 @@ func paginateAscending(ids []string, before, after string, limit int) (page []st
 	default:
 		end = min(limit, len(ids))
 	}
+	return window(ids, start, end)
+}
+
+// window is ids[start:end] with its cursors: before when earlier ids exist,
+// after when later ones do.
+func window(ids []string, start, end int) (page []string, meta listMetadata) {
 	page = ids[start:end]
 	if len(page) > 0 && start > 0 {
 		meta.Before = &page[0]
