@@ -3,6 +3,7 @@ package applier
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/seatsync/seatsync/pkg/membership"
@@ -16,6 +17,7 @@ import (
 // page shares one transaction: a listing of 100,000 users would otherwise wait
 // for 100,000 commits. It returns one outcome per user, in order.
 func (a *Applier) ApplySnapshots(ctx context.Context, us []membership.DirectoryUser, actor string) ([]membership.Outcome, error) {
+	us = slices.Clone(us) // the caller's users keep their versions
 	for i := range us {
 		us[i].Version.CreatedAt, us[i].Version.EventID = time.Time{}, ""
 	}
@@ -26,6 +28,7 @@ func (a *Applier) ApplySnapshots(ctx context.Context, us []membership.DirectoryU
 // tombstone versioned at the listing's start, so an event newer than the
 // listing wins.
 func (a *Applier) MarkGone(ctx context.Context, us []membership.DirectoryUser, listedFrom time.Time, actor string) ([]membership.Outcome, error) {
+	us = slices.Clone(us)
 	for i := range us {
 		us[i].Deleted = true
 		us[i].Version = membership.Version{UpdatedAt: listedFrom.UTC(), CreatedAt: listedFrom.UTC()}
