@@ -19,8 +19,8 @@ import (
 // Postgres drop those cached plans. The directory users written stand for the
 // growth of the tables the applier reads, and of reconcile_seen, which a
 // reconciliation fills as it lists (believed empty, it turned marking the
-// unlisted users gone into a nested loop over every pair: 5 s at 10,000). It is a performance hint only;
-// nothing depends on it for correctness.
+// unlisted users gone into a nested loop over every pair: 5 s at 10,000). It
+// is a performance hint only; nothing depends on it for correctness.
 type growth struct {
 	db       *gorm.DB // the pool, never a transaction
 	log      func(msg string, args ...any)
