@@ -124,6 +124,23 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return nil
 }
 
+// Snapshot runs fn in a read-only transaction that sees one snapshot of the
+// database throughout (repeatable read on Postgres; SQLite's WAL gives a
+// transaction one snapshot from its first read).
+func (s *Store) Snapshot(ctx context.Context, fn func(tx *Store) error) error {
+	var opts []*sql.TxOptions
+	if s.dialect == "postgres" {
+		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
+	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		return fn(&Store{db: db, dialect: s.dialect, log: s.log, growth: s.growth})
+	}, opts...)
+	if err != nil {
+		return translate(err)
+	}
+	return nil
+}
+
 // q starts a query. Raw queries read their rows with Find, not Scan: gorm's
 // Scan renders every statement with its arguments for a trace recorder even
 // when logging is off, which cost the ingest path (256 two-kilobyte payloads

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/seatsync/seatsync/pkg/membership"
+	"github.com/seatsync/seatsync/store"
 )
 
 type organizationBody struct {
@@ -192,9 +193,21 @@ func (s *Server) writeStatus(c echo.Context, code int, planID string) error {
 	return c.JSON(code, st)
 }
 
-// loadStatus reads the plan status, for the API and the admin page alike.
+// loadStatus reads the plan status, for the API and the admin page alike,
+// from one snapshot of the database: read statement by statement, a status
+// could show a reconciliation complete beside the plan mode from before it.
 func (s *Server) loadStatus(ctx context.Context, planID string) (planStatus, error) {
-	row, err := s.Store.Plan(ctx, planID)
+	var st planStatus
+	err := s.Store.Snapshot(ctx, func(db *store.Store) error {
+		var err error
+		st, err = s.readStatus(ctx, db, planID)
+		return err
+	})
+	return st, err
+}
+
+func (s *Server) readStatus(ctx context.Context, db *store.Store, planID string) (planStatus, error) {
+	row, err := db.Plan(ctx, planID)
 	if err != nil {
 		return planStatus{}, err
 	}
@@ -205,13 +218,13 @@ func (s *Server) loadStatus(ctx context.Context, planID string) (planStatus, err
 	if row.WorkOSOrganizationID != nil {
 		st.WorkOSOrganizationID = *row.WorkOSOrganizationID
 	}
-	dirs, err := s.Store.PlanDirectories(ctx, planID)
+	dirs, err := db.PlanDirectories(ctx, planID)
 	if err != nil {
 		return planStatus{}, err
 	}
 	for _, d := range dirs {
 		ds := directoryStatus{ID: d.ID, State: d.State, Type: d.Type, Name: d.Name, UsersAdded: d.UsersAdded, LastEventAt: d.LastEventAt}
-		if ds.ActiveUsers, err = s.Store.ActiveUsers(ctx, d.ID); err != nil {
+		if ds.ActiveUsers, err = db.ActiveUsers(ctx, d.ID); err != nil {
 			return planStatus{}, err
 		}
 		if d.LastEventAt != nil && (st.LastEventAt == nil || d.LastEventAt.After(*st.LastEventAt)) {
@@ -225,18 +238,18 @@ func (s *Server) loadStatus(ctx context.Context, planID string) (planStatus, err
 	if st.Directory == nil && len(st.Directories) > 0 {
 		st.Directory = &st.Directories[len(st.Directories)-1]
 	}
-	if st.Seats.Paid, st.Seats.Free, err = s.Store.SeatCounts(ctx, planID, row.OrganizationID); err != nil {
+	if st.Seats.Paid, st.Seats.Free, err = db.SeatCounts(ctx, planID, row.OrganizationID); err != nil {
 		return planStatus{}, err
 	}
-	if st.EventsPending, st.EventsFailed, err = s.Store.PlanEventCounts(ctx, planID); err != nil {
+	if st.EventsPending, st.EventsFailed, err = db.PlanEventCounts(ctx, planID); err != nil {
 		return planStatus{}, err
 	}
-	recs, err := s.Store.PlanReconciliations(ctx, planID)
+	recs, err := db.PlanReconciliations(ctx, planID)
 	if err != nil {
 		return planStatus{}, err
 	}
 	st.Reconciliation = summarize(recs)
-	held, err := s.Store.HeldChanges(ctx, planID)
+	held, err := db.HeldChanges(ctx, planID)
 	if err != nil {
 		return planStatus{}, err
 	}
