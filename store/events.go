@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/seatsync/seatsync/pkg/membership"
@@ -28,12 +29,11 @@ type EventSummary struct {
 // the start), oldest first, only those in status unless it is "". next is the
 // position to pass as after for the following page, 0 when there is none.
 func (s *Store) ListEvents(ctx context.Context, status string, after int64, limit int) (events []EventSummary, next int64, err error) {
-	q := s.q(ctx).Model(&InboxRow{}).Select("id, event_id, event_type, source, received_at, status, reason, attempts, "+
-		"last_error, plan_id, directory_id").Where("id > ?", after)
-	if status != "" {
-		q = q.Where("status = ?", status)
+	args := []any{after}
+	if status != "" && !slices.Contains(RetryableStatuses, status) {
+		args = append(args, status)
 	}
-	if err := q.Order("id").Limit(limit + 1).Find(&events).Error; err != nil {
+	if err := s.q(ctx).Raw(listEventsQuery(status), append(args, limit+1)...).Find(&events).Error; err != nil {
 		return nil, 0, fmt.Errorf("list inbox events: %w", translate(err))
 	}
 	if len(events) > limit {
@@ -41,6 +41,22 @@ func (s *Store) ListEvents(ctx context.Context, status string, after int64, limi
 		next = events[limit-1].ID
 	}
 	return events, next, nil
+}
+
+// listEventsQuery is ListEvents' query: its arguments are after, status
+// unless it is "" or parked, and the limit. A parked status is written as a
+// literal, so that even a generic plan proves the predicate of
+// inbox_events_parked (the only index on status: see migration 0006).
+func listEventsQuery(status string) string {
+	q := "SELECT id, event_id, event_type, source, received_at, status, reason, attempts, last_error, plan_id, directory_id " +
+		"FROM inbox_events WHERE id > ?"
+	switch {
+	case slices.Contains(RetryableStatuses, status):
+		q += " AND status = '" + status + "'"
+	case status != "":
+		q += " AND status = ?"
+	}
+	return q + " ORDER BY id LIMIT ?"
 }
 
 // RetryableStatuses are the parked outcomes an operator may send back to the
@@ -51,6 +67,9 @@ var RetryableStatuses = []string{
 	string(membership.OutcomeFailed), string(membership.OutcomeRejected),
 	string(membership.OutcomeUnmatched), string(membership.OutcomeConflict),
 }
+
+// parked is the predicate of inbox_events_parked, with literals for the same reason.
+var parked = "status IN ('" + strings.Join(RetryableStatuses, "', '") + "')"
 
 // RetrySelection names the events RetryEvents re-queues: the events with the
 // given WorkOS event ids, or else every event in Status.
@@ -79,12 +98,12 @@ func (s *Store) RetryEvents(ctx context.Context, sel RetrySelection, actor strin
 	fields := map[string]any{"status": string(membership.OutcomePending), "attempts": 0, "next_attempt_at": now.UTC(),
 		"reason": "retried by " + actor, "processed_at": nil}
 	err := s.Tx(ctx, func(tx *Store) error {
-		q := tx.q(ctx).Model(&InboxRow{}).Where("status IN ?", RetryableStatuses)
+		q := tx.q(ctx).Model(&InboxRow{}).Where(parked)
 		if len(sel.EventIDs) == 0 {
 			if !slices.Contains(RetryableStatuses, sel.Status) {
 				return membership.Errorf(membership.Invalid, "invalid_outcome", "outcome %q cannot be retried", sel.Status)
 			}
-			r := q.Where("status = ?", sel.Status).Updates(fields)
+			r := q.Where("status = '" + sel.Status + "'").Updates(fields) // a parked status: a literal, like parked
 			res.Retried = int(r.RowsAffected)
 			return r.Error
 		}

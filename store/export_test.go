@@ -3,41 +3,61 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 )
 
-// RecentRevocationsPlan explains RecentRevocations' query for plan p. On
-// Postgres it is the generic plan: the one a statement the driver prepared
-// and cached runs with after a few executions, which knows no parameter's
-// value.
+// RecentRevocationsPlan explains RecentRevocations' query for plan p.
 func (s *Store) RecentRevocationsPlan(ctx context.Context) (string, error) {
+	return s.explain(ctx, "audit_entries", recentRevocations, "'p', 'p', now()", "p", "p", time.Now().UTC())
+}
+
+// ListEventsPlan explains ListEvents' query for status.
+func (s *Store) ListEventsPlan(ctx context.Context, status string) (string, error) {
+	args, lits := []any{0}, "0"
+	if status != "" && !slices.Contains(RetryableStatuses, status) {
+		args, lits = append(args, status), lits+", '"+status+"'"
+	}
+	return s.explain(ctx, "inbox_events", listEventsQuery(status), lits+", 51", append(args, 51)...)
+}
+
+// PlanFailedEventsPlan explains the query of PlanEventCounts' failed count for plan p.
+func (s *Store) PlanFailedEventsPlan(ctx context.Context) (string, error) {
+	return s.explain(ctx, "inbox_events", planFailedEvents, "'p'", "p")
+}
+
+// explain explains query (with ? placeholders) after analyzing table. On
+// Postgres it shows the generic plan, run with the literals lits: the plan a
+// statement the driver prepared and cached runs with after a few executions,
+// which knows no parameter's value. SQLite gets args.
+func (s *Store) explain(ctx context.Context, table, query, lits string, args ...any) (string, error) {
 	if s.dialect == "sqlite" {
 		var rows []struct{ Detail string }
-		err := s.q(ctx).Raw("EXPLAIN QUERY PLAN "+recentRevocations, "p", "p", time.Now().UTC()).Find(&rows).Error
+		err := s.q(ctx).Raw("EXPLAIN QUERY PLAN "+query, args...).Find(&rows).Error
 		var lines []string
 		for _, r := range rows {
 			lines = append(lines, r.Detail)
 		}
 		return strings.Join(lines, "\n"), err
 	}
-	q := recentRevocations
+	q := query
 	for n := 1; strings.Contains(q, "?"); n++ {
 		q = strings.Replace(q, "?", fmt.Sprintf("$%d", n), 1)
 	}
 	var lines []string
 	err := s.q(ctx).Connection(func(db *gorm.DB) error {
 		defer db.Exec("RESET plan_cache_mode")
-		for _, stmt := range []string{"ANALYZE audit_entries", "SET plan_cache_mode = force_generic_plan",
-			"PREPARE recent_revocations_plan AS " + q} {
+		for _, stmt := range []string{"ANALYZE " + table, "SET plan_cache_mode = force_generic_plan",
+			"PREPARE explained_plan AS " + q} {
 			if err := db.Exec(stmt).Error; err != nil {
 				return fmt.Errorf("%s: %w", stmt, err)
 			}
 		}
-		defer db.Exec("DEALLOCATE recent_revocations_plan")
-		return db.Raw("EXPLAIN EXECUTE recent_revocations_plan('p', 'p', now())").Find(&lines).Error
+		defer db.Exec("DEALLOCATE explained_plan")
+		return db.Raw("EXPLAIN EXECUTE explained_plan(" + lits + ")").Find(&lines).Error
 	})
 	return strings.Join(lines, "\n"), err
 }

@@ -21,8 +21,13 @@ func (s *Store) PlanEventCounts(ctx context.Context, planID string) (pending, fa
 	if err = s.q(ctx).Model(&InboxRow{}).Where("status = 'pending'").Count(&pending).Error; err != nil {
 		return 0, 0, fmt.Errorf("count pending events: %w", translate(err))
 	}
-	if err = s.q(ctx).Model(&InboxRow{}).Where("plan_id = ? AND status IN ('failed', 'rejected')", planID).Count(&failed).Error; err != nil {
+	if err = s.q(ctx).Raw(planFailedEvents, planID).Find(&failed).Error; err != nil {
 		return 0, 0, fmt.Errorf("count failed events: %w", translate(err))
 	}
 	return pending, failed, nil
 }
+
+// planFailedEvents counts a plan's failed and rejected events; the statuses
+// are literals, so even a generic plan proves the predicate of
+// inbox_events_plan_parked (see migration 0006).
+const planFailedEvents = "SELECT COUNT(*) FROM inbox_events WHERE plan_id = ? AND status IN ('failed', 'rejected')"
