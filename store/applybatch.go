@@ -16,17 +16,34 @@ import (
 // whole batch instead of paid per event.
 
 // ClaimPendingBatch locks up to limit due pending events for the calling
-// transaction, oldest first (FOR UPDATE SKIP LOCKED on Postgres).
+// transaction, oldest first (FOR UPDATE SKIP LOCKED on Postgres). The rows are
+// scanned by hand: gorm's reflection over a thousand rows of fifteen columns
+// was a tenth of the applier's own CPU.
 func (s *Store) ClaimPendingBatch(ctx context.Context, now time.Time, limit int) ([]InboxRow, error) {
-	var rows []InboxRow
-	q := "SELECT * FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+	q := "SELECT id, event_id, event_type, source, payload, event_created_at, received_at, status, reason, attempts, " +
+		"next_attempt_at, last_error, directory_id, plan_id, processed_at FROM inbox_events " +
+		"WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
 	if s.dialect == "postgres" {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
-	if err := s.q(ctx).Raw(q, now.UTC(), limit).Find(&rows).Error; err != nil {
+	rows, err := s.q(ctx).Raw(q, now.UTC(), limit).Rows()
+	if err != nil {
 		return nil, fmt.Errorf("claim inbox events: %w", translate(err))
 	}
-	return rows, nil
+	defer rows.Close()
+	var out []InboxRow
+	for rows.Next() {
+		var r InboxRow
+		if err := rows.Scan(&r.ID, &r.EventID, &r.EventType, &r.Source, &r.Payload, &r.EventCreatedAt, &r.ReceivedAt, &r.Status,
+			&r.Reason, &r.Attempts, &r.NextAttemptAt, &r.LastError, &r.DirectoryID, &r.PlanID, &r.ProcessedAt); err != nil {
+			return nil, fmt.Errorf("claim inbox events: %w", translate(err))
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim inbox events: %w", translate(err))
+	}
+	return out, nil
 }
 
 // Directories returns the stored directories among ids, by id.

@@ -40,24 +40,6 @@ func (s *Store) PutInbox(ctx context.Context, ev membership.InboxEvent) (duplica
 	return dups[0], nil
 }
 
-// ClaimPending locks the oldest due pending event for the calling transaction
-// (FOR UPDATE SKIP LOCKED on Postgres, so appliers on several replicas never take
-// the same event and never wait on each other). It returns nil when none is due.
-func (s *Store) ClaimPending(ctx context.Context, now time.Time) (*InboxRow, error) {
-	var rows []InboxRow
-	q := "SELECT * FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1"
-	if s.dialect == "postgres" {
-		q += " FOR UPDATE SKIP LOCKED"
-	}
-	if err := s.q(ctx).Raw(q, now.UTC()).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("claim inbox event: %w", translate(err))
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return &rows[0], nil
-}
-
 // Finish records an event's final outcome.
 func (s *Store) Finish(ctx context.Context, id int64, o membership.Outcome, reason, planID, dirID string, now time.Time) error {
 	err := s.q(ctx).Model(&InboxRow{}).Where("id = ?", id).Updates(map[string]any{
