@@ -120,9 +120,8 @@ type Backlog struct {
 }
 
 // InboxBacklog returns the pending inbox's size and age. Both queries filter on
-// status = 'pending', which the partial index inbox_events_pending (or
-// inbox_events_status, as Postgres prefers) serves: they read only pending
-// rows, however long the processed history grows.
+// status = 'pending', which the partial index inbox_events_pending serves:
+// they read only pending rows, however long the processed history grows.
 // Events waiting for a plan are left out of Oldest: they wait legitimately,
 // until applier.unmatched_after, and would otherwise look like a stuck applier.
 func (s *Store) InboxBacklog(ctx context.Context) (Backlog, error) {
