@@ -18,7 +18,7 @@ import (
 // ClaimPendingBatch locks up to limit due pending events for the calling
 // transaction, oldest first (FOR UPDATE SKIP LOCKED on Postgres). The rows are
 // scanned by hand: gorm's reflection over a thousand rows of fifteen columns
-// was a tenth of the applier's own CPU.
+// cost about 5 % of the server's CPU during `make bench`.
 func (s *Store) ClaimPendingBatch(ctx context.Context, now time.Time, limit int) ([]InboxRow, error) {
 	q := "SELECT id, event_id, event_type, source, payload, event_created_at, received_at, status, reason, attempts, " +
 		"next_attempt_at, last_error, directory_id, plan_id, processed_at FROM inbox_events " +
