@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/seatsync/seatsync/pkg/membership"
-	"github.com/seatsync/seatsync/store"
 	"github.com/seatsync/seatsync/store/storetest"
 )
 
@@ -49,15 +48,7 @@ func TestGrowthAnalyze(t *testing.T) {
 		}
 		return m
 	}
-	if err := s.PutOrganization(ctx, membership.Organization{ID: "o"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.PutPlan(ctx, membership.PlanSpec{ID: "p", OrganizationID: "o"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SaveDirectory(ctx, &store.DirectoryRow{ID: "d", PlanID: "p", OrganizationID: "org_X", State: "active"}); err != nil {
-		t.Fatal(err)
-	}
+	putDirectory(t, s)
 	users := func(from, n int) []membership.DirectoryUser {
 		us := make([]membership.DirectoryUser, n)
 		for i := range us {

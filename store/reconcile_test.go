@@ -15,15 +15,7 @@ func TestReconciliation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dialect string) {
 		s := storetest.Open(t, dialect)
 		ctx := t.Context()
-		if err := s.PutOrganization(ctx, membership.Organization{ID: "o"}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.PutPlan(ctx, membership.PlanSpec{ID: "p", OrganizationID: "o"}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SaveDirectory(ctx, &store.DirectoryRow{ID: "d", PlanID: "p", OrganizationID: "org_X", State: "active"}); err != nil {
-			t.Fatal(err)
-		}
+		putDirectory(t, s)
 		for _, id := range []string{"u1", "u2", "u3", "u4"} {
 			if err := s.SaveDirectoryUser(ctx, membership.DirectoryUser{ID: id, DirectoryID: "d", Deleted: id == "u4"}); err != nil {
 				t.Fatal(err)
@@ -112,4 +104,20 @@ func userIDs(us []membership.DirectoryUser) []string {
 		out = append(out, u.ID)
 	}
 	return out
+}
+
+// putDirectory stores organization o, its plan p and directory d (WorkOS
+// organization org_X), the fixture of the store tests about directory users.
+func putDirectory(t *testing.T, s *store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	if err := s.PutOrganization(ctx, membership.Organization{ID: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutPlan(ctx, membership.PlanSpec{ID: "p", OrganizationID: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveDirectory(ctx, &store.DirectoryRow{ID: "d", PlanID: "p", OrganizationID: "org_X", State: "active"}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
@@ -226,11 +227,7 @@ func (s *Sender) Acknowledged() map[string]int {
 	s.init()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.acked))
-	for id, n := range s.acked {
-		out[id] = n
-	}
-	return out
+	return maps.Clone(s.acked)
 }
 
 // AckCount is the number of distinct acknowledged event ids.
@@ -246,11 +243,7 @@ func (s *Sender) Unacknowledged() map[string]error {
 	s.init()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]error, len(s.unacked))
-	for id, err := range s.unacked {
-		out[id] = err
-	}
-	return out
+	return maps.Clone(s.unacked)
 }
 
 // Attempts returns every attempt so far, in the order they ended.
