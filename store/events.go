@@ -29,11 +29,8 @@ type EventSummary struct {
 // the start), oldest first, only those in status unless it is "". next is the
 // position to pass as after for the following page, 0 when there is none.
 func (s *Store) ListEvents(ctx context.Context, status string, after int64, limit int) (events []EventSummary, next int64, err error) {
-	args := []any{after}
-	if status != "" && !slices.Contains(RetryableStatuses, status) {
-		args = append(args, status)
-	}
-	if err := s.q(ctx).Raw(listEventsQuery(status), append(args, limit+1)...).Find(&events).Error; err != nil {
+	q, args := listEventsQuery(status, after, limit+1)
+	if err := s.q(ctx).Raw(q, args...).Find(&events).Error; err != nil {
 		return nil, 0, fmt.Errorf("list inbox events: %w", translate(err))
 	}
 	if len(events) > limit {
@@ -43,20 +40,22 @@ func (s *Store) ListEvents(ctx context.Context, status string, after int64, limi
 	return events, next, nil
 }
 
-// listEventsQuery is ListEvents' query: its arguments are after, status
-// unless it is "" or parked, and the limit. A parked status is written as a
-// literal, so that even a generic plan proves the predicate of
-// inbox_events_parked (the only index on status: see migration 0006).
-func listEventsQuery(status string) string {
+// listEventsQuery is ListEvents' query and its arguments, reading up to n
+// events. A parked status is written as a literal, so that even a generic
+// plan proves the predicate of inbox_events_parked (the only index on
+// status: see migration 0006).
+func listEventsQuery(status string, after int64, n int) (string, []any) {
 	q := "SELECT id, event_id, event_type, source, received_at, status, reason, attempts, last_error, plan_id, directory_id " +
 		"FROM inbox_events WHERE id > ?"
+	args := []any{after}
 	switch {
 	case slices.Contains(RetryableStatuses, status):
 		q += " AND status = '" + status + "'"
 	case status != "":
 		q += " AND status = ?"
+		args = append(args, status)
 	}
-	return q + " ORDER BY id LIMIT ?"
+	return q + " ORDER BY id LIMIT ?", append(args, n)
 }
 
 // RetryableStatuses are the parked outcomes an operator may send back to the

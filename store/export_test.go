@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,28 +11,25 @@ import (
 
 // RecentRevocationsPlan explains RecentRevocations' query for plan p.
 func (s *Store) RecentRevocationsPlan(ctx context.Context) (string, error) {
-	return s.explain(ctx, "audit_entries", recentRevocations, "'p', 'p', now()", "p", "p", time.Now().UTC())
+	return s.explain(ctx, "audit_entries", recentRevocations, "p", "p", time.Now().UTC())
 }
 
 // ListEventsPlan explains ListEvents' query for status.
 func (s *Store) ListEventsPlan(ctx context.Context, status string) (string, error) {
-	args, lits := []any{0}, "0"
-	if status != "" && !slices.Contains(RetryableStatuses, status) {
-		args, lits = append(args, status), lits+", '"+status+"'"
-	}
-	return s.explain(ctx, "inbox_events", listEventsQuery(status), lits+", 51", append(args, 51)...)
+	q, args := listEventsQuery(status, 0, 51)
+	return s.explain(ctx, "inbox_events", q, args...)
 }
 
 // PlanFailedEventsPlan explains the query of PlanEventCounts' failed count for plan p.
 func (s *Store) PlanFailedEventsPlan(ctx context.Context) (string, error) {
-	return s.explain(ctx, "inbox_events", planFailedEvents, "'p'", "p")
+	return s.explain(ctx, "inbox_events", planFailedEvents, "p")
 }
 
-// explain explains query (with ? placeholders) after analyzing table. On
-// Postgres it shows the generic plan, run with the literals lits: the plan a
-// statement the driver prepared and cached runs with after a few executions,
-// which knows no parameter's value. SQLite gets args.
-func (s *Store) explain(ctx context.Context, table, query, lits string, args ...any) (string, error) {
+// explain explains query (with ? placeholders) for args after analyzing
+// table. On Postgres it shows the generic plan: the one a statement the
+// driver prepared and cached runs with after a few executions, which knows
+// no parameter's value (the arguments are passed to EXECUTE as literals).
+func (s *Store) explain(ctx context.Context, table, query string, args ...any) (string, error) {
 	if s.dialect == "sqlite" {
 		var rows []struct{ Detail string }
 		err := s.q(ctx).Raw("EXPLAIN QUERY PLAN "+query, args...).Find(&rows).Error
@@ -47,6 +43,17 @@ func (s *Store) explain(ctx context.Context, table, query, lits string, args ...
 	for n := 1; strings.Contains(q, "?"); n++ {
 		q = strings.Replace(q, "?", fmt.Sprintf("$%d", n), 1)
 	}
+	lits := make([]string, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			lits[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		case time.Time:
+			lits[i] = "'" + v.Format(time.RFC3339Nano) + "'"
+		default:
+			lits[i] = fmt.Sprint(v)
+		}
+	}
 	var lines []string
 	err := s.q(ctx).Connection(func(db *gorm.DB) error {
 		defer db.Exec("RESET plan_cache_mode")
@@ -57,7 +64,7 @@ func (s *Store) explain(ctx context.Context, table, query, lits string, args ...
 			}
 		}
 		defer db.Exec("DEALLOCATE explained_plan")
-		return db.Raw("EXPLAIN EXECUTE explained_plan(" + lits + ")").Find(&lines).Error
+		return db.Raw("EXPLAIN EXECUTE explained_plan(" + strings.Join(lits, ", ") + ")").Find(&lines).Error
 	})
 	return strings.Join(lines, "\n"), err
 }
