@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-
-	"gorm.io/gorm/clause"
 
 	"github.com/seatsync/seatsync/pkg/membership"
 )
@@ -91,21 +88,30 @@ func (s *Store) SaveDirectoryUsers(ctx context.Context, users []membership.Direc
 	if len(users) == 0 {
 		return nil
 	}
+	n := len(users)
+	ids, dirs, orgs, emails := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	firsts, lasts, states, versionIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	deleted, inA, added := make([]bool, n), make([]bool, n), make([]bool, n)
+	vUpdated, vCreated, nows := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 	now := time.Now().UTC()
-	rows := make([]UserRow, len(users))
 	for i, u := range users {
-		vu, vc := u.Version.UpdatedAt.UTC(), u.Version.CreatedAt.UTC()
-		rows[i] = UserRow{ID: u.ID, DirectoryID: u.DirectoryID, OrganizationID: u.OrganizationID, Email: u.Email,
-			FirstName: u.FirstName, LastName: u.LastName, State: u.State, Deleted: u.Deleted, InA: u.InA, Added: u.Added,
-			VersionUpdatedAt: &vu, VersionCreatedAt: &vc, VersionEventID: u.Version.EventID, CreatedAt: now, UpdatedAt: now}
+		ids[i], dirs[i], orgs[i], emails[i] = u.ID, u.DirectoryID, u.OrganizationID, u.Email
+		firsts[i], lasts[i], states[i], versionIDs[i] = u.FirstName, u.LastName, u.State, u.Version.EventID
+		deleted[i], inA[i], added[i] = u.Deleted, u.InA, u.Added
+		vUpdated[i], vCreated[i], nows[i] = u.Version.UpdatedAt.UTC(), u.Version.CreatedAt.UTC(), now
 	}
-	err := s.q(ctx).Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"directory_id", "organization_id", "email", "first_name", "last_name",
-			"state", "deleted", "in_a", "added", "version_updated_at", "version_created_at", "version_event_id", "updated_at"}),
-	}).CreateInBatches(rows, 500).Error
+	const cols = "id, directory_id, organization_id, email, first_name, last_name, state, deleted, in_a, added, " +
+		"version_updated_at, version_created_at, version_event_id, updated_at"
+	cte, args := s.rowsCTE(cols, n, ids, dirs, orgs, emails, firsts, lasts, states, deleted, inA, added,
+		vUpdated, vCreated, versionIDs, nows)
+	_, err := s.execRows(ctx, cte+" INSERT INTO directory_users ("+cols+", created_at) SELECT *, updated_at FROM v WHERE true "+
+		"ON CONFLICT (id) DO UPDATE SET directory_id = excluded.directory_id, organization_id = excluded.organization_id, "+
+		"email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name, state = excluded.state, "+
+		"deleted = excluded.deleted, in_a = excluded.in_a, added = excluded.added, "+
+		"version_updated_at = excluded.version_updated_at, version_created_at = excluded.version_created_at, "+
+		"version_event_id = excluded.version_event_id, updated_at = excluded.updated_at", args)
 	if err != nil {
-		return fmt.Errorf("save %d directory users: %w", len(users), translate(err))
+		return fmt.Errorf("save %d directory users: %w", n, err)
 	}
 	s.noteWritten(len(users))
 	return nil
@@ -121,14 +127,12 @@ type MemberSave struct {
 // ones updated, the seat counters moved once per plan.
 func (s *Store) SaveMembers(ctx context.Context, orgID string, saves []MemberSave) error {
 	now := time.Now().UTC()
-	var fresh []MemberRow
+	var fresh []membership.Member
 	paid := map[string]int64{} // plan id ("" = free) → delta
 	for _, c := range saves {
 		m := c.After
 		if c.Before == nil {
-			fresh = append(fresh, MemberRow{OrganizationID: orgID, Email: m.Email, Name: m.Name, PlanID: ptr(m.PlanID),
-				Source: string(m.Source), ManualPlanID: ptr(m.ManualPlanID), DirectoryUserID: ptr(m.DirectoryUserID),
-				CreatedAt: now, UpdatedAt: now})
+			fresh = append(fresh, m)
 			paid[m.PlanID]++
 			continue
 		}
@@ -144,10 +148,8 @@ func (s *Store) SaveMembers(ctx context.Context, orgID string, saves []MemberSav
 			paid[m.PlanID]++
 		}
 	}
-	if len(fresh) > 0 {
-		if err := s.q(ctx).CreateInBatches(fresh, 500).Error; err != nil {
-			return fmt.Errorf("create %d members: %w", len(fresh), translate(err))
-		}
+	if err := s.createMembers(ctx, orgID, fresh, now); err != nil {
+		return err
 	}
 	for plan, d := range paid {
 		if d == 0 {
@@ -166,6 +168,26 @@ func (s *Store) SaveMembers(ctx context.Context, orgID string, saves []MemberSav
 	return nil
 }
 
+// createMembers inserts new members of organization orgID in one statement.
+func (s *Store) createMembers(ctx context.Context, orgID string, ms []membership.Member, now time.Time) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	n := len(ms)
+	orgs, emails, names, sources, nows := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
+	plans, manual, dirUsers := make([]*string, n), make([]*string, n), make([]*string, n)
+	for i, m := range ms {
+		orgs[i], emails[i], names[i], sources[i], nows[i] = orgID, m.Email, m.Name, string(m.Source), now
+		plans[i], manual[i], dirUsers[i] = ptr(m.PlanID), ptr(m.ManualPlanID), ptr(m.DirectoryUserID)
+	}
+	const cols = "organization_id, email, name, plan_id, source, manual_plan_id, directory_user_id, created_at"
+	cte, args := s.rowsCTE(cols, n, orgs, emails, names, plans, sources, manual, dirUsers, nows)
+	if _, err := s.execRows(ctx, cte+" INSERT INTO members ("+cols+", updated_at) SELECT *, created_at FROM v", args); err != nil {
+		return fmt.Errorf("create %d members: %w", n, err)
+	}
+	return nil
+}
+
 // Finished is the outcome of one applied inbox event.
 type Finished struct {
 	ID      int64
@@ -180,30 +202,20 @@ func (s *Store) FinishBatch(ctx context.Context, done []Finished, now time.Time)
 	if len(done) == 0 {
 		return nil
 	}
-	var sb strings.Builder
-	args := make([]any, 0, len(done)*5+1)
-	cast := ""
-	if s.dialect == "postgres" {
-		cast = "::bigint"
-	}
-	// A CTE names the VALUES columns in both dialects (SQLite has no VALUES alias list).
-	sb.WriteString("WITH v(id, status, reason, plan_id, dir_id) AS (VALUES ")
+	n := len(done)
+	ids, statuses, reasons, plans, dirs := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, d := range done {
-		if i > 0 {
-			sb.WriteString(",")
-		}
-		if i == 0 {
-			sb.WriteString("(?" + cast + ", ?, ?, ?, ?)")
-		} else {
-			sb.WriteString("(?, ?, ?, ?, ?)")
-		}
-		args = append(args, d.ID, string(d.Outcome), d.Reason, d.PlanID, d.DirID)
+		ids[i], statuses[i], reasons[i], plans[i], dirs[i] = d.ID, string(d.Outcome), d.Reason, d.PlanID, d.DirID
 	}
-	sb.WriteString(") UPDATE inbox_events SET status = v.status, reason = v.reason, plan_id = v.plan_id, directory_id = v.dir_id, " +
-		"last_error = '', processed_at = ? FROM v WHERE inbox_events.id = v.id")
-	args = append(args, now.UTC())
-	if err := s.q(ctx).Exec(sb.String(), args...).Error; err != nil {
-		return fmt.Errorf("finish %d inbox events: %w", len(done), translate(err))
+	nows := make([]time.Time, n)
+	for i := range nows {
+		nows[i] = now.UTC()
+	}
+	cte, args := s.rowsCTE("id, status, reason, plan_id, dir_id, at", n, ids, statuses, reasons, plans, dirs, nows)
+	_, err := s.execRows(ctx, cte+" UPDATE inbox_events SET status = v.status, reason = v.reason, plan_id = v.plan_id, "+
+		"directory_id = v.dir_id, last_error = '', processed_at = v.at FROM v WHERE inbox_events.id = v.id", args)
+	if err != nil {
+		return fmt.Errorf("finish %d inbox events: %w", n, err)
 	}
 	return nil
 }

@@ -29,13 +29,17 @@ func (s *Store) AddAudit(ctx context.Context, entries ...membership.AuditEntry) 
 	if len(entries) == 0 {
 		return nil
 	}
-	rows := make([]AuditRow, len(entries))
+	n := len(entries)
+	plans, actors, actions, emails := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	froms, events, reasons, ats := make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
 	for i, e := range entries {
-		rows[i] = AuditRow{PlanID: e.PlanID, At: e.At.UTC(), Actor: e.Actor, Action: e.Action, MemberEmail: e.MemberEmail,
-			FromPlanID: e.FromPlanID, EventID: e.EventID, Reason: e.Reason}
+		plans[i], actors[i], actions[i], emails[i] = e.PlanID, e.Actor, e.Action, e.MemberEmail
+		froms[i], events[i], reasons[i], ats[i] = e.FromPlanID, e.EventID, e.Reason, e.At.UTC()
 	}
-	if err := s.q(ctx).Create(&rows).Error; err != nil {
-		return fmt.Errorf("add audit entries: %w", translate(err))
+	const cols = "plan_id, at, actor, action, member_email, from_plan_id, event_id, reason"
+	cte, args := s.rowsCTE(cols, n, plans, ats, actors, actions, emails, froms, events, reasons)
+	if _, err := s.execRows(ctx, cte+" INSERT INTO audit_entries ("+cols+") SELECT * FROM v", args); err != nil {
+		return fmt.Errorf("add audit entries: %w", err)
 	}
 	return nil
 }

@@ -112,35 +112,38 @@ func (w *InboxWriter) loop(ctx context.Context) {
 // earlier in the same batch).
 func (s *Store) putInboxBatch(ctx context.Context, batch []putRequest) ([]bool, error) {
 	now := time.Now().UTC()
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO inbox_events (event_id, event_type, source, payload, event_created_at, received_at,
-		status, reason, next_attempt_at, processed_at) VALUES `)
-	args := make([]any, 0, len(batch)*10)
 	// Rows go in event-id order: two transactions inserting overlapping ids
 	// (the poller and a writer) then wait on each other instead of deadlocking.
 	order := make([]putRequest, len(batch))
 	copy(order, batch)
 	slices.SortFunc(order, func(a, b putRequest) int { return strings.Compare(a.ev.EventID, b.ev.EventID) })
+	n := len(order)
+	ids, types, sources := make([]string, n), make([]string, n), make([]string, n)
+	payloads, created := make([][]byte, n), make([]*time.Time, n)
+	statuses, reasons, processed := make([]string, n), make([]string, n), make([]*time.Time, n)
 	for i, r := range order {
-		if i > 0 {
-			sb.WriteString(",")
-		}
-		sb.WriteString("(?,?,?,?,?,?,?,?,?,?)")
-		var created *time.Time
+		ids[i], types[i], sources[i], payloads[i] = r.ev.EventID, r.ev.Type, string(r.ev.Source), r.ev.Payload
 		if !r.ev.CreatedAt.IsZero() {
 			t := r.ev.CreatedAt.UTC()
-			created = &t
+			created[i] = &t
 		}
-		status, reason, processed := string(membership.OutcomePending), "", (*time.Time)(nil)
+		statuses[i] = string(membership.OutcomePending)
 		if !membership.IsKnownEventType(r.ev.Type) {
-			status, reason, processed = string(membership.OutcomeIgnored), "event type not handled", &now
+			statuses[i], reasons[i], processed[i] = string(membership.OutcomeIgnored), "event type not handled", &now
 		}
-		args = append(args, r.ev.EventID, r.ev.Type, string(r.ev.Source), r.ev.Payload, created, now, status, reason, now, processed)
 	}
-	sb.WriteString(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
-	var inserted []string
-	if err := s.q(ctx).Raw(sb.String(), args...).Find(&inserted).Error; err != nil {
-		return nil, fmt.Errorf("put %d inbox events: %w", len(batch), translate(err))
+	nows := make([]time.Time, n)
+	for i := range nows {
+		nows[i] = now
+	}
+	cte, args := s.rowsCTE("event_id, event_type, source, payload, event_created_at, received_at, status, reason, processed_at",
+		n, ids, types, sources, payloads, created, nows, statuses, reasons, processed)
+	inserted, err := s.queryStrings(ctx, cte+` INSERT INTO inbox_events (event_id, event_type, source, payload,
+		event_created_at, received_at, status, reason, next_attempt_at, processed_at)
+		SELECT event_id, event_type, source, payload, event_created_at, received_at, status, reason, received_at, processed_at
+		FROM v WHERE true ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, args) // WHERE: SQLite's upsert after a SELECT
+	if err != nil {
+		return nil, fmt.Errorf("put %d inbox events: %w", len(batch), err)
 	}
 	fresh := make(map[string]bool, len(inserted))
 	for _, id := range inserted {
