@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -71,13 +72,21 @@ func (s *Store) PlansByWorkOSOrganizations(ctx context.Context, ids []string) (m
 
 // DirectoryUsersByID returns the stored directory users among ids, by id.
 func (s *Store) DirectoryUsersByID(ctx context.Context, ids []string) (map[string]membership.DirectoryUser, error) {
-	var rows []UserRow
-	if err := s.q(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load directory users: %w", translate(err))
-	}
-	out := make(map[string]membership.DirectoryUser, len(rows))
-	for _, r := range rows {
+	out := make(map[string]membership.DirectoryUser, len(ids))
+	cte, args := s.rowsCTE("id", len(ids), ids)
+	err := s.queryRows(ctx, cte+" SELECT du.id, du.directory_id, du.organization_id, du.email, du.first_name, du.last_name, "+
+		"du.state, du.deleted, du.in_a, du.added, du.version_updated_at, du.version_created_at, du.version_event_id "+
+		"FROM directory_users du WHERE du.id IN (SELECT id FROM v)", args, func(rows *sql.Rows) error {
+		var r UserRow
+		if err := rows.Scan(&r.ID, &r.DirectoryID, &r.OrganizationID, &r.Email, &r.FirstName, &r.LastName, &r.State,
+			&r.Deleted, &r.InA, &r.Added, &r.VersionUpdatedAt, &r.VersionCreatedAt, &r.VersionEventID); err != nil {
+			return err
+		}
 		out[r.ID] = r.domain()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load directory users: %w", err)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -138,16 +139,19 @@ func (s *Store) putInboxBatch(ctx context.Context, batch []putRequest) ([]bool, 
 	}
 	cte, args := s.rowsCTE("event_id, event_type, source, payload, event_created_at, received_at, status, reason, processed_at",
 		n, ids, types, sources, payloads, created, nows, statuses, reasons, processed)
-	inserted, err := s.queryStrings(ctx, cte+` INSERT INTO inbox_events (event_id, event_type, source, payload,
+	fresh := make(map[string]bool, n)
+	err := s.queryRows(ctx, cte+` INSERT INTO inbox_events (event_id, event_type, source, payload,
 		event_created_at, received_at, status, reason, next_attempt_at, processed_at)
 		SELECT event_id, event_type, source, payload, event_created_at, received_at, status, reason, received_at, processed_at
-		FROM v WHERE true ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, args) // WHERE: SQLite's upsert after a SELECT
+		FROM v WHERE true ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, args, // WHERE: SQLite's upsert after a SELECT
+		func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			fresh[id] = true
+			return err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("put %d inbox events: %w", len(batch), err)
-	}
-	fresh := make(map[string]bool, len(inserted))
-	for _, id := range inserted {
-		fresh[id] = true
 	}
 	dups := make([]bool, len(batch))
 	for i, r := range batch {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -197,22 +198,22 @@ func (s *Store) SaveDirectoryUser(ctx context.Context, u membership.DirectoryUse
 // Claims returns, for each email, the directory users of the organization's
 // live directories that carry it, except the user `except`.
 func (s *Store) Claims(ctx context.Context, orgID string, emails []string, except string) (map[string][]membership.Claim, error) {
-	var rows []struct {
-		Email  string
-		ID     string
-		PlanID string
-		InA    bool `gorm:"column:in_a"`
-	}
-	err := s.q(ctx).Raw(`SELECT du.email, du.id, d.plan_id, du.in_a FROM directory_users du
-		JOIN directories d ON d.id = du.directory_id JOIN plans p ON p.id = d.plan_id
-		WHERE du.email IN ? AND p.organization_id = ? AND d.state <> 'deleted' AND du.id <> ? AND NOT du.deleted
-		ORDER BY du.id`, emails, orgID, except).Find(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("load claims: %w", translate(err))
-	}
 	out := map[string][]membership.Claim{}
-	for _, r := range rows {
-		out[r.Email] = append(out[r.Email], membership.Claim{PlanID: r.PlanID, DirectoryUserID: r.ID, InA: r.InA})
+	cte, args := s.rowsCTE("email", len(emails), emails)
+	err := s.queryRows(ctx, cte+` SELECT du.email, du.id, d.plan_id, du.in_a FROM directory_users du
+		JOIN directories d ON d.id = du.directory_id JOIN plans p ON p.id = d.plan_id
+		WHERE du.email IN (SELECT email FROM v) AND p.organization_id = `+s.param(2)+` AND d.state <> 'deleted'
+		AND du.id <> `+s.param(3)+` AND NOT du.deleted ORDER BY du.id`, append(args, orgID, except), func(rows *sql.Rows) error {
+		var email string
+		var c membership.Claim
+		if err := rows.Scan(&email, &c.DirectoryUserID, &c.PlanID, &c.InA); err != nil {
+			return err
+		}
+		out[email] = append(out[email], c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load claims: %w", err)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -48,13 +49,20 @@ func (r MemberRow) Domain() membership.Member {
 
 // Members returns the organization's members with the given emails, by email.
 func (s *Store) Members(ctx context.Context, orgID string, emails []string) (map[string]membership.Member, error) {
-	var rows []MemberRow
-	if err := s.q(ctx).Where("organization_id = ? AND email IN ?", orgID, emails).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load members: %w", translate(err))
-	}
-	out := make(map[string]membership.Member, len(rows))
-	for _, r := range rows {
-		out[r.Email] = r.Domain()
+	out := make(map[string]membership.Member, len(emails))
+	cte, args := s.rowsCTE("email", len(emails), emails)
+	err := s.queryRows(ctx, cte+" SELECT m.email, m.name, m.plan_id, m.source, m.manual_plan_id, m.directory_user_id "+
+		"FROM members m WHERE m.organization_id = "+s.param(2)+" AND m.email IN (SELECT email FROM v)", append(args, orgID),
+		func(rows *sql.Rows) error {
+			var r MemberRow
+			if err := rows.Scan(&r.Email, &r.Name, &r.PlanID, &r.Source, &r.ManualPlanID, &r.DirectoryUserID); err != nil {
+				return err
+			}
+			out[r.Email] = r.Domain()
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("load members: %w", err)
 	}
 	return out, nil
 }

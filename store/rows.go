@@ -19,7 +19,9 @@ import (
 // planned, thousands of expressions each time. SQLite gets the VALUES list.
 
 // rowsCTE returns "WITH v(names) AS (…)" over cols, slices of n values each
-// (one per name), and the statement's arguments.
+// (one per name), and the statement's arguments. Lookups by a list of keys
+// join v too: a list of a thousand placeholders was, besides a new statement
+// per length, a thousand selectivity estimates for every custom plan.
 func (s *Store) rowsCTE(names string, n int, cols ...any) (string, []any) {
 	var sb strings.Builder
 	sb.WriteString("WITH v(" + names + ") AS (")
@@ -38,6 +40,9 @@ func (s *Store) rowsCTE(names string, n int, cols ...any) (string, []any) {
 	for i, c := range cols {
 		vals[i] = reflect.ValueOf(c)
 	}
+	if n == 0 { // VALUES needs a row
+		return sb.String() + "SELECT " + strings.TrimSuffix(strings.Repeat("NULL, ", len(cols)), ", ") + " WHERE false)", nil
+	}
 	args := make([]any, 0, n*len(cols))
 	sb.WriteString("VALUES ")
 	for r := range n {
@@ -51,6 +56,15 @@ func (s *Store) rowsCTE(names string, n int, cols ...any) (string, []any) {
 	}
 	sb.WriteString(")")
 	return sb.String(), args
+}
+
+// param is the placeholder of the statement's i-th argument (from 1), for
+// arguments after rowsCTE's columns.
+func (s *Store) param(i int) string {
+	if s.dialect == "postgres" {
+		return fmt.Sprintf("$%d", i)
+	}
+	return "?"
 }
 
 // pgArrayType names the Postgres array type pgx sends a column slice as.
@@ -81,20 +95,17 @@ func (s *Store) execRows(ctx context.Context, q string, args []any) (int64, erro
 	return n, translate(err)
 }
 
-// queryStrings runs a statement built on rowsCTE that returns one text column.
-func (s *Store) queryStrings(ctx context.Context, q string, args []any) ([]string, error) {
+// queryRows runs a query built on rowsCTE and calls scan for each row.
+func (s *Store) queryRows(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
 	rows, err := s.q(ctx).Statement.ConnPool.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, translate(err)
+		return translate(err)
 	}
 	defer func(rows *sql.Rows) { _ = rows.Close() }(rows)
-	var out []string
 	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, translate(err)
+		if err := scan(rows); err != nil {
+			return translate(err)
 		}
-		out = append(out, v)
 	}
-	return out, translate(rows.Err())
+	return translate(rows.Err())
 }
