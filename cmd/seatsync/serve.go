@@ -76,8 +76,10 @@ func newService(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ins
 	}
 	// Up to 256 deliveries share a commit; a lone one waits at most 0.5 ms for
 	// company. WorkOS waits for each answer, so a longer window only adds
-	// latency: see BenchmarkInboxWriter in docs/PERFORMANCE.md.
-	inbox := st.NewInboxWriter(256, 500*time.Microsecond, 4)
+	// latency. Two writers: while one commits, the other gathers the next
+	// batch; more writers make smaller batches, and every commit costs CPU.
+	// See BenchmarkInboxWriter in docs/PERFORMANCE.md.
+	inbox := st.NewInboxWriter(256, 500*time.Microsecond, 2)
 	app := applier.New(st, applier.Options{Rules: rules(cfg), Workers: cfg.Applier.Workers, BatchSize: cfg.Applier.BatchSize, MaxAttempts: cfg.Applier.MaxAttempts,
 		UnmatchedAfter: cfg.Applier.UnmatchedAfter, Log: log, Observer: m, Guard: membership.Guard{Share: cfg.Seats.GuardShare,
 			Min: cfg.Seats.GuardMin, Window: cfg.Seats.GuardWindow, Downgrade: cfg.Seats.GuardDowngrade}})
