@@ -113,7 +113,7 @@ func (s *Store) SaveDirectoryUsers(ctx context.Context, users []membership.Direc
 		"version_updated_at, version_created_at, version_event_id, updated_at"
 	cte, args := s.rowsCTE(cols, n, ids, dirs, orgs, emails, firsts, lasts, states, deleted, inA, added,
 		vUpdated, vCreated, versionIDs, nows)
-	_, err := s.execRows(ctx, cte+" INSERT INTO directory_users ("+cols+", created_at) SELECT *, updated_at FROM v WHERE true "+
+	err := s.execRows(ctx, cte+" INSERT INTO directory_users ("+cols+", created_at) SELECT *, updated_at FROM v WHERE true "+
 		"ON CONFLICT (id) DO UPDATE SET directory_id = excluded.directory_id, organization_id = excluded.organization_id, "+
 		"email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name, state = excluded.state, "+
 		"deleted = excluded.deleted, in_a = excluded.in_a, added = excluded.added, "+
@@ -191,7 +191,7 @@ func (s *Store) createMembers(ctx context.Context, orgID string, ms []membership
 	}
 	const cols = "organization_id, email, name, plan_id, source, manual_plan_id, directory_user_id, created_at"
 	cte, args := s.rowsCTE(cols, n, orgs, emails, names, plans, sources, manual, dirUsers, nows)
-	if _, err := s.execRows(ctx, cte+" INSERT INTO members ("+cols+", updated_at) SELECT *, created_at FROM v", args); err != nil {
+	if err := s.execRows(ctx, cte+" INSERT INTO members ("+cols+", updated_at) SELECT *, created_at FROM v", args); err != nil {
 		return fmt.Errorf("create %d members: %w", n, err)
 	}
 	return nil
@@ -221,7 +221,7 @@ func (s *Store) FinishBatch(ctx context.Context, done []Finished, now time.Time)
 		nows[i] = now.UTC()
 	}
 	cte, args := s.rowsCTE("id, status, reason, plan_id, dir_id, at", n, ids, statuses, reasons, plans, dirs, nows)
-	_, err := s.execRows(ctx, cte+" UPDATE inbox_events SET status = v.status, reason = v.reason, plan_id = v.plan_id, "+
+	err := s.execRows(ctx, cte+" UPDATE inbox_events SET status = v.status, reason = v.reason, plan_id = v.plan_id, "+
 		"directory_id = v.dir_id, last_error = '', processed_at = v.at FROM v WHERE inbox_events.id = v.id", args)
 	if err != nil {
 		return fmt.Errorf("finish %d inbox events: %w", n, err)

@@ -36,12 +36,12 @@ func (s *Store) rowsCTE(names string, n int, cols ...any) (string, []any) {
 		sb.WriteString("))")
 		return sb.String(), cols
 	}
+	if n == 0 { // VALUES needs a row
+		return sb.String() + "SELECT " + strings.TrimSuffix(strings.Repeat("NULL, ", len(cols)), ", ") + " WHERE false)", nil
+	}
 	vals := make([]reflect.Value, len(cols))
 	for i, c := range cols {
 		vals[i] = reflect.ValueOf(c)
-	}
-	if n == 0 { // VALUES needs a row
-		return sb.String() + "SELECT " + strings.TrimSuffix(strings.Repeat("NULL, ", len(cols)), ", ") + " WHERE false)", nil
 	}
 	args := make([]any, 0, n*len(cols))
 	sb.WriteString("VALUES ")
@@ -86,13 +86,9 @@ func pgArrayType(col any) string {
 
 // execRows runs a statement built on rowsCTE on the connection or transaction
 // directly: GORM's builder would expand each slice argument into a list.
-func (s *Store) execRows(ctx context.Context, q string, args []any) (int64, error) {
-	res, err := s.q(ctx).Statement.ConnPool.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, translate(err)
-	}
-	n, err := res.RowsAffected()
-	return n, translate(err)
+func (s *Store) execRows(ctx context.Context, q string, args []any) error {
+	_, err := s.q(ctx).Statement.ConnPool.ExecContext(ctx, q, args...)
+	return translate(err)
 }
 
 // queryRows runs a query built on rowsCTE and calls scan for each row.
@@ -101,7 +97,7 @@ func (s *Store) queryRows(ctx context.Context, q string, args []any, scan func(*
 	if err != nil {
 		return translate(err)
 	}
-	defer func(rows *sql.Rows) { _ = rows.Close() }(rows)
+	defer rows.Close()
 	for rows.Next() {
 		if err := scan(rows); err != nil {
 			return translate(err)
