@@ -73,7 +73,7 @@ func (s *Store) PlansByWorkOSOrganizations(ctx context.Context, ids []string) (m
 // DirectoryUsersByID returns the stored directory users among ids, by id.
 func (s *Store) DirectoryUsersByID(ctx context.Context, ids []string) (map[string]membership.DirectoryUser, error) {
 	out := make(map[string]membership.DirectoryUser, len(ids))
-	cte, args := s.rowsCTE("id", len(ids), ids)
+	cte, args := s.rowsCTE("id", ids)
 	err := s.queryRows(ctx, cte+" SELECT du.id, du.directory_id, du.organization_id, du.email, du.first_name, du.last_name, "+
 		"du.state, du.deleted, du.in_a, du.added, du.version_updated_at, du.version_created_at, du.version_event_id "+
 		"FROM directory_users du WHERE du.id IN (SELECT id FROM v)", args, func(rows *sql.Rows) error {
@@ -111,7 +111,7 @@ func (s *Store) SaveDirectoryUsers(ctx context.Context, users []membership.Direc
 	}
 	const cols = "id, directory_id, organization_id, email, first_name, last_name, state, deleted, in_a, added, " +
 		"version_updated_at, version_created_at, version_event_id, updated_at"
-	cte, args := s.rowsCTE(cols, n, ids, dirs, orgs, emails, firsts, lasts, states, deleted, inA, added,
+	cte, args := s.rowsCTE(cols, ids, dirs, orgs, emails, firsts, lasts, states, deleted, inA, added,
 		vUpdated, vCreated, versionIDs, nows)
 	err := s.execRows(ctx, cte+" INSERT INTO directory_users ("+cols+", created_at) SELECT *, updated_at FROM v WHERE true "+
 		"ON CONFLICT (id) DO UPDATE SET directory_id = excluded.directory_id, organization_id = excluded.organization_id, "+
@@ -190,7 +190,7 @@ func (s *Store) createMembers(ctx context.Context, orgID string, ms []membership
 		plans[i], manual[i], dirUsers[i] = ptr(m.PlanID), ptr(m.ManualPlanID), ptr(m.DirectoryUserID)
 	}
 	const cols = "organization_id, email, name, plan_id, source, manual_plan_id, directory_user_id, created_at"
-	cte, args := s.rowsCTE(cols, n, orgs, emails, names, plans, sources, manual, dirUsers, nows)
+	cte, args := s.rowsCTE(cols, orgs, emails, names, plans, sources, manual, dirUsers, nows)
 	if err := s.execRows(ctx, cte+" INSERT INTO members ("+cols+", updated_at) SELECT *, created_at FROM v", args); err != nil {
 		return fmt.Errorf("create %d members: %w", n, err)
 	}
@@ -220,7 +220,7 @@ func (s *Store) FinishBatch(ctx context.Context, done []Finished, now time.Time)
 	for i := range nows {
 		nows[i] = now.UTC()
 	}
-	cte, args := s.rowsCTE("id, status, reason, plan_id, dir_id, at", n, ids, statuses, reasons, plans, dirs, nows)
+	cte, args := s.rowsCTE("id, status, reason, plan_id, dir_id, at", ids, statuses, reasons, plans, dirs, nows)
 	err := s.execRows(ctx, cte+" UPDATE inbox_events SET status = v.status, reason = v.reason, plan_id = v.plan_id, "+
 		"directory_id = v.dir_id, last_error = '', processed_at = v.at FROM v WHERE inbox_events.id = v.id", args)
 	if err != nil {

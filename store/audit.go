@@ -37,7 +37,7 @@ func (s *Store) AddAudit(ctx context.Context, entries ...membership.AuditEntry) 
 		froms[i], events[i], reasons[i], ats[i] = e.FromPlanID, e.EventID, e.Reason, e.At.UTC()
 	}
 	const cols = "plan_id, at, actor, action, member_email, from_plan_id, event_id, reason"
-	cte, args := s.rowsCTE(cols, n, plans, ats, actors, actions, emails, froms, events, reasons)
+	cte, args := s.rowsCTE(cols, plans, ats, actors, actions, emails, froms, events, reasons)
 	if err := s.execRows(ctx, cte+" INSERT INTO audit_entries ("+cols+") SELECT * FROM v", args); err != nil {
 		return fmt.Errorf("add audit entries: %w", err)
 	}

@@ -138,7 +138,7 @@ func (s *Store) putInboxBatch(ctx context.Context, batch []putRequest) ([]bool, 
 		nows[i] = now
 	}
 	cte, args := s.rowsCTE("event_id, event_type, source, payload, event_created_at, received_at, status, reason, processed_at",
-		n, ids, types, sources, payloads, created, nows, statuses, reasons, processed)
+		ids, types, sources, payloads, created, nows, statuses, reasons, processed)
 	fresh := make(map[string]bool, n)
 	err := s.queryRows(ctx, cte+` INSERT INTO inbox_events (event_id, event_type, source, payload,
 		event_created_at, received_at, status, reason, next_attempt_at, processed_at)

@@ -199,7 +199,7 @@ func (s *Store) SaveDirectoryUser(ctx context.Context, u membership.DirectoryUse
 // live directories that carry it, except the user `except`.
 func (s *Store) Claims(ctx context.Context, orgID string, emails []string, except string) (map[string][]membership.Claim, error) {
 	out := map[string][]membership.Claim{}
-	cte, args := s.rowsCTE("email", len(emails), emails)
+	cte, args := s.rowsCTE("email", emails)
 	err := s.queryRows(ctx, cte+` SELECT du.email, du.id, d.plan_id, du.in_a FROM directory_users du
 		JOIN directories d ON d.id = du.directory_id JOIN plans p ON p.id = d.plan_id
 		WHERE du.email IN (SELECT email FROM v) AND p.organization_id = `+s.param(2)+` AND d.state <> 'deleted'

@@ -50,7 +50,7 @@ func (r MemberRow) Domain() membership.Member {
 // Members returns the organization's members with the given emails, by email.
 func (s *Store) Members(ctx context.Context, orgID string, emails []string) (map[string]membership.Member, error) {
 	out := make(map[string]membership.Member, len(emails))
-	cte, args := s.rowsCTE("email", len(emails), emails)
+	cte, args := s.rowsCTE("email", emails)
 	err := s.queryRows(ctx, cte+" SELECT m.email, m.name, m.plan_id, m.source, m.manual_plan_id, m.directory_user_id "+
 		"FROM members m WHERE m.organization_id = "+s.param(2)+" AND m.email IN (SELECT email FROM v)", append(args, orgID),
 		func(rows *sql.Rows) error {

@@ -18,11 +18,11 @@ import (
 // size, which pgx prepared (one more round trip) and Postgres parsed and
 // planned, thousands of expressions each time. SQLite gets the VALUES list.
 
-// rowsCTE returns "WITH v(names) AS (…)" over cols, slices of n values each
+// rowsCTE returns "WITH v(names) AS (…)" over cols, slices of equal length
 // (one per name), and the statement's arguments. Lookups by a list of keys
 // join v too: a list of a thousand placeholders was, besides a new statement
 // per length, a thousand selectivity estimates for every custom plan.
-func (s *Store) rowsCTE(names string, n int, cols ...any) (string, []any) {
+func (s *Store) rowsCTE(names string, cols ...any) (string, []any) {
 	var sb strings.Builder
 	sb.WriteString("WITH v(" + names + ") AS (")
 	if s.dialect == "postgres" {
@@ -36,6 +36,7 @@ func (s *Store) rowsCTE(names string, n int, cols ...any) (string, []any) {
 		sb.WriteString("))")
 		return sb.String(), cols
 	}
+	n := reflect.ValueOf(cols[0]).Len()
 	if n == 0 { // VALUES needs a row
 		return sb.String() + "SELECT " + strings.TrimSuffix(strings.Repeat("NULL, ", len(cols)), ", ") + " WHERE false)", nil
 	}
