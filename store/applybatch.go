@@ -216,13 +216,10 @@ func (s *Store) FinishBatch(ctx context.Context, done []Finished, now time.Time)
 	for i, d := range done {
 		ids[i], statuses[i], reasons[i], plans[i], dirs[i] = d.ID, string(d.Outcome), d.Reason, d.PlanID, d.DirID
 	}
-	nows := make([]time.Time, n)
-	for i := range nows {
-		nows[i] = now.UTC()
-	}
-	cte, args := s.rowsCTE("id, status, reason, plan_id, dir_id, at", ids, statuses, reasons, plans, dirs, nows)
+	cte, args := s.rowsCTE("id, status, reason, plan_id, dir_id", ids, statuses, reasons, plans, dirs)
+	at, args := s.bind(args, now.UTC())
 	err := s.execRows(ctx, cte+" UPDATE inbox_events SET status = v.status, reason = v.reason, plan_id = v.plan_id, "+
-		"directory_id = v.dir_id, last_error = '', processed_at = v.at FROM v WHERE inbox_events.id = v.id", args)
+		"directory_id = v.dir_id, last_error = '', processed_at = "+at+" FROM v WHERE inbox_events.id = v.id", args)
 	if err != nil {
 		return fmt.Errorf("finish %d inbox events: %w", n, err)
 	}

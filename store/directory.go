@@ -200,10 +200,12 @@ func (s *Store) SaveDirectoryUser(ctx context.Context, u membership.DirectoryUse
 func (s *Store) Claims(ctx context.Context, orgID string, emails []string, except string) (map[string][]membership.Claim, error) {
 	out := map[string][]membership.Claim{}
 	cte, args := s.rowsCTE("email", emails)
+	org, args := s.bind(args, orgID)
+	exceptID, args := s.bind(args, except)
 	err := s.queryRows(ctx, cte+` SELECT du.email, du.id, d.plan_id, du.in_a FROM directory_users du
 		JOIN directories d ON d.id = du.directory_id JOIN plans p ON p.id = d.plan_id
-		WHERE du.email IN (SELECT email FROM v) AND p.organization_id = `+s.param(2)+` AND d.state <> 'deleted'
-		AND du.id <> `+s.param(3)+` AND NOT du.deleted ORDER BY du.id`, append(args, orgID, except), func(rows *sql.Rows) error {
+		WHERE du.email IN (SELECT email FROM v) AND p.organization_id = `+org+` AND d.state <> 'deleted'
+		AND du.id <> `+exceptID+` AND NOT du.deleted ORDER BY du.id`, args, func(rows *sql.Rows) error {
 		var email string
 		var c membership.Claim
 		if err := rows.Scan(&email, &c.DirectoryUserID, &c.PlanID, &c.InA); err != nil {

@@ -51,8 +51,9 @@ func (r MemberRow) Domain() membership.Member {
 func (s *Store) Members(ctx context.Context, orgID string, emails []string) (map[string]membership.Member, error) {
 	out := make(map[string]membership.Member, len(emails))
 	cte, args := s.rowsCTE("email", emails)
+	org, args := s.bind(args, orgID)
 	err := s.queryRows(ctx, cte+" SELECT m.email, m.name, m.plan_id, m.source, m.manual_plan_id, m.directory_user_id "+
-		"FROM members m WHERE m.organization_id = "+s.param(2)+" AND m.email IN (SELECT email FROM v)", append(args, orgID),
+		"FROM members m WHERE m.organization_id = "+org+" AND m.email IN (SELECT email FROM v)", args,
 		func(rows *sql.Rows) error {
 			var r MemberRow
 			if err := rows.Scan(&r.Email, &r.Name, &r.PlanID, &r.Source, &r.ManualPlanID, &r.DirectoryUserID); err != nil {

@@ -59,13 +59,18 @@ func (s *Store) rowsCTE(names string, cols ...any) (string, []any) {
 	return sb.String(), args
 }
 
-// param is the placeholder of the statement's i-th argument (from 1), for
-// arguments after rowsCTE's columns.
-func (s *Store) param(i int) string {
+// bind appends v to the arguments of a statement built on rowsCTE and
+// returns its placeholder. Placeholders must be bound in the order they
+// appear in the statement (SQLite numbers them by position), and only where
+// the context gives them a type (a comparison, an assignment to a column):
+// in the SELECT list of an INSERT a constant, such as the batch's time, goes
+// in as a column of rowsCTE instead.
+func (s *Store) bind(args []any, v any) (string, []any) {
+	args = append(args, v)
 	if s.dialect == "postgres" {
-		return fmt.Sprintf("$%d", i)
+		return fmt.Sprintf("$%d", len(args)), args
 	}
-	return "?"
+	return "?", args
 }
 
 // pgArrayType names the Postgres array type pgx sends a column slice as.
